@@ -1,0 +1,113 @@
+// Public types of q-connection-rs (hand-written; binding.d.ts is generated).
+
+declare function Connection<R = any, L = any>(port: Connection.Port, local?: L, options?: Connection.ConnectionOptions): Connection.Remote<R>;
+
+declare namespace Connection {
+  /** A Q 1.x promise, as far as this library uses it. */
+  export interface QPromise<T> extends PromiseLike<T> {
+    then<A = T, B = never>(
+      onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+      onRejected?: ((reason: any) => B | PromiseLike<B>) | null,
+      onProgress?: ((progress: any) => any) | null
+    ): QPromise<A | B>;
+    fail<B = never>(onRejected: (reason: any) => B | PromiseLike<B>): QPromise<T | B>;
+    catch<B = never>(onRejected: (reason: any) => B | PromiseLike<B>): QPromise<T | B>;
+    fin(onSettled: () => any): QPromise<T>;
+    finally(onSettled: () => any): QPromise<T>;
+    progress(onProgress: (progress: any) => any): QPromise<T>;
+    spread<A>(onFulfilled: (...values: any[]) => A | PromiseLike<A>, onRejected?: (reason: any) => any): QPromise<A>;
+    timeout(ms: number, message?: string | Error): QPromise<T>;
+    delay(ms: number): QPromise<T>;
+    done(onFulfilled?: (value: T) => any, onRejected?: (reason: any) => any): void;
+    inspect(): { state: "pending" | "fulfilled" | "rejected" | "unknown"; value?: T; reason?: any };
+  }
+
+  /** What a remote method returns, once settled. A far object arrives as a FarReference. */
+  export type Settled<T> = T extends (...args: any[]) => any ? T : T extends object ? T | FarReference<T> : T;
+
+  /** Names of the members of R that are functions. */
+  export type MethodKeys<R> = { [K in keyof R]-?: R[K] extends (...args: any[]) => any ? K : never }[keyof R];
+
+  /** The Q message methods, typed against the far object R. */
+  export interface RemoteMethods<R> {
+    get<K extends keyof R>(name: K): Remote<R[K]>;
+    set<K extends keyof R>(name: K, value: R[K]): QPromise<void>;
+    del<K extends keyof R>(name: K): QPromise<void>;
+    delete<K extends keyof R>(name: K): QPromise<void>;
+    post<K extends MethodKeys<R>>(name: K, args: R[K] extends (...a: infer A) => any ? A : never): Remote<R[K] extends (...a: any[]) => infer T ? Awaited<T> : never>;
+    invoke<K extends MethodKeys<R>>(name: K, ...args: R[K] extends (...a: infer A) => any ? A : never): Remote<R[K] extends (...a: any[]) => infer T ? Awaited<T> : never>;
+    fapply(args: R extends (...a: infer A) => any ? A : never): Remote<R extends (...a: any[]) => infer T ? Awaited<T> : never>;
+    fcall(...args: R extends (...a: infer A) => any ? A : never): Remote<R extends (...a: any[]) => infer T ? Awaited<T> : never>;
+    keys(): QPromise<string[]>;
+  }
+
+  /** A Q promise for a far object R: send it messages before it settles (pipelining). */
+  export type Remote<R> = QPromise<Settled<R>> & RemoteMethods<R>;
+
+  /** What a promise for a far object fulfils to: not thenable, so `await` settles on it. */
+  export interface FarReference<R = any> extends RemoteMethods<R> {
+    /** The Q promise for the far object. */
+    promise(): Remote<R>;
+  }
+
+  export interface ConnectionOptions {
+    /** Bound on references kept for the peer (LRU); unbounded by default. */
+    capacity?: number;
+    /** The old name of `capacity`. */
+    max?: number;
+    /** Called with a message addressed to an id this side no longer has. */
+    onmessagelost?: (message: unknown) => void;
+    /** Called with each malformed or refused message's error (`error.code` says which). */
+    onerror?: (error: Error & { code?: string }) => void;
+    /** For window-like ports: the target origin, and the origin inbound messages must come from. */
+    origin?: string;
+    /** Largest message accepted, in bytes (default 64 MiB). */
+    maxMessageBytes?: number;
+    /** Deepest nesting accepted in a message (default 1000). */
+    maxDepth?: number;
+  }
+
+  export interface ConnectionStats {
+    exports: number;
+    questions: number;
+    slots: number;
+    sendsIn: number;
+    resolvesIn: number;
+    notifiesIn: number;
+    sendsOut: number;
+    resolvesOut: number;
+    notifiesOut: number;
+    lost: number;
+    ignored: number;
+    malformed: number;
+    refused: number;
+    evicted: number;
+  }
+
+  export interface ConnectionHandle<R = any> {
+    remote: Remote<R>;
+    /** Closes the port; pending calls reject with "Connection closed because: ...". */
+    close(reason?: unknown): QPromise<unknown>;
+    /** Settles with the cause when the connection closes. */
+    closed: QPromise<unknown>;
+    stats(): ConnectionStats;
+  }
+
+  /** A Q channel: the indefinite queue of q-connection. */
+  export interface Channel<T = unknown> {
+    get(): QPromise<T>;
+    put(value: T): void;
+    close(reason?: unknown): QPromise<unknown>;
+    closed: QPromise<unknown>;
+  }
+
+  /** Any port q-connection-rs adapts: workers, MessagePorts, WebSockets, Q channels, ... */
+  export type Port = object;
+
+  export { Connection };
+  export function open<R = any, L = any>(port: Port, local?: L, options?: ConnectionOptions): ConnectionHandle<R>;
+  export function Queue<T = unknown>(): Channel<T>;
+  export const FarReference: { prototype: FarReference };
+}
+
+export = Connection;

@@ -1,0 +1,15 @@
+"use strict";
+
+// q-connection-rs: asynchronous remote objects with a Rust engine.
+// `Connection(port, local, options)` returns a Q promise for the far side's
+// local object, as q-connection 0.6.1 does; see README.md.
+
+const { Connection, open } = require("./lib/connection");
+const { Queue } = require("./lib/queue");
+const { FarReference } = require("./lib/far-reference");
+
+module.exports = Connection;
+Connection.Connection = Connection;
+Connection.open = open;
+Connection.Queue = Queue;
+Connection.FarReference = FarReference;

@@ -1,0 +1,285 @@
+"use strict";
+
+// One connection: the JS half of the engine. The Rust engine (binding.js)
+// parses, validates and routes every message and owns every id; this file
+// owns what must be JS: the local values, the Q deferreds and the port. They
+// are kept in `slots`, addressed by the slot numbers the engine hands back.
+
+const Q = require("q");
+const { Engine } = require("../binding.js");
+const { makeCodec } = require("./qson");
+const { adaptPort } = require("./ports");
+const { FarReference, unwrapFarReference } = require("./far-reference");
+const { dispatchLocal } = require("./dispatch");
+
+// Operation codes shared with src/napi/binding_engine.rs.
+const OP_NAMES = ["get", "set", "delete", "post", "apply", "keys"];
+const OP_CODES = { get: 0, set: 1, put: 1, delete: 2, post: 3, apply: 4, keys: 5 };
+const CALL = 0, RESOLVE = 1, NOTIFY = 2, LOST = 3, REFUSED = 5;
+
+/** A Q promise for the far side's root object (0.6.1's `Connection`). */
+function Connection(port, local, options) {
+  return open(port, local, options).remote;
+}
+
+/**
+ * Opens a connection and returns its handle:
+ * `{ remote, close(reason?), closed, stats() }`.
+ */
+function open(port, local, options) {
+  options = options || {};
+  const requested = options.capacity || options.max;
+  // Infinity (0.6.1's default) and absence both mean unbounded.
+  const capacity = Number.isFinite(requested) && requested > 0 ? Math.floor(requested) : undefined;
+  const bounded = capacity !== undefined;
+  const engine = new Engine({
+    capacity,
+    maxMessageBytes: options.maxMessageBytes,
+    maxDepth: options.maxDepth,
+  });
+  const onError = typeof options.onerror === "function" ? options.onerror : null;
+  const slots = new SlotTable(unwrapFarReference(local));
+  const closedDeferred = Q.defer();
+  let closedError = null;
+
+  const codec = makeCodec({
+    exportValue(value) {
+      const id = engine.export(slots.put(unwrapFarReference(value)));
+      if (bounded) for (const slot of engine.takeEvicted()) slots.free(slot);
+      return id;
+    },
+    isPassByReference(value) {
+      return value instanceof FarReference;
+    },
+    importReference(id, type) {
+      const promise = makeRemote(id);
+      if (type !== "function") return promise;
+      return function remoteFunction(...args) {
+        return Q.fapply(promise, args);
+      };
+    },
+  });
+
+  const channel = adaptPort(port, { origin: options.origin, onerror: onError }, {
+    message: receive,
+    closed: closeWith,
+  });
+
+  // A promise whose messages go to the far object `id`; it fulfils to a
+  // FarReference, never to itself, so `await` settles.
+  function makeRemote(id) {
+    let reference = null;
+    const promise = Q.makePromise(
+      {
+        when() {
+          return reference || (reference = new FarReference(promise));
+        },
+      },
+      function send(op, args) {
+        return ask(id, op, args);
+      }
+    );
+    return promise;
+  }
+
+  function ask(id, op, args) {
+    const code = OP_CODES[op];
+    if (code === undefined) {
+      return Q.reject(new TypeError(`operation "${op}" cannot be sent to a remote object`));
+    }
+    if (closedError) return Q.reject(closedError);
+    const deferred = Q.defer();
+    const slot = slots.put(deferred);
+    let envelope;
+    try {
+      envelope = engine.ask(id, code, JSON.stringify(codec.encode(args)), slot);
+    } catch (error) {
+      slots.free(slot);
+      return Q.reject(closedError || error);
+    }
+    channel.send(envelope);
+    return deferred.promise;
+  }
+
+  function receive(text) {
+    if (typeof text !== "string") {
+      report(new TypeError(`message is not a string but ${typeof text}`), "EMALFORMED");
+      return;
+    }
+    const delivery = engine.receive(text);
+    switch (delivery.kind) {
+      case CALL:
+        return answerCall(delivery);
+      case RESOLVE: {
+        const deferred = slots.take(delivery.slot);
+        try {
+          deferred.resolve(codec.decode(JSON.parse(delivery.payload)));
+        } catch (error) {
+          deferred.reject(error);
+        }
+        return;
+      }
+      case NOTIFY: {
+        const deferred = slots.get(delivery.slot);
+        try {
+          deferred.notify(codec.decode(JSON.parse(delivery.payload)));
+        } catch (error) {
+          report(error, "EMALFORMED");
+        }
+        return;
+      }
+      case LOST:
+        if (typeof options.onmessagelost === "function") {
+          let message;
+          try {
+            message = JSON.parse(text);
+          } catch (_) {
+            message = text;
+          }
+          callQuietly(options.onmessagelost, message);
+        }
+        return;
+      case REFUSED:
+        if (delivery.reply) channel.send(delivery.reply);
+        report(new Error(delivery.error), delivery.code);
+        return;
+      default:
+        return; // an unknown message type: ignored, as the protocol says
+    }
+  }
+
+  function answerCall(delivery) {
+    const to = delivery.answerTo;
+    let response;
+    try {
+      const args = codec.decode(JSON.parse(delivery.payload));
+      response = dispatchLocal(slots.get(delivery.slot), OP_NAMES[delivery.op], args, options);
+    } catch (error) {
+      response = Q.reject(error);
+    }
+    response.then(
+      (value) => transmitAnswer(to, resolutionText(value)),
+      (reason) => transmitAnswer(to, rejectionText(reason)),
+      (progress) => transmitProgress(to, progress)
+    );
+  }
+
+  function transmitAnswer(to, resolution) {
+    if (!closedError) channel.send(engine.answer(to, resolution));
+  }
+
+  function transmitProgress(to, progress) {
+    if (closedError) return;
+    let text;
+    try {
+      text = JSON.stringify(codec.encode(progress));
+    } catch (error) {
+      // 0.6.1 answers an unencodable progress value with a rejection.
+      return transmitAnswer(to, rejectionText(error));
+    }
+    channel.send(engine.notify(to, text));
+  }
+
+  // 0.6.1's fallbacks: an unencodable value rejects with the encoding error,
+  // and an unencodable error rejects with null.
+  function resolutionText(value) {
+    try {
+      return JSON.stringify(codec.encode(value));
+    } catch (error) {
+      return rejectionText(error);
+    }
+  }
+
+  function rejectionText(reason) {
+    try {
+      return JSON.stringify({ "!": codec.encode(reason) });
+    } catch (error) {
+      try {
+        return JSON.stringify({ "!": codec.encode(error) });
+      } catch (_) {
+        return '{"!":null}';
+      }
+    }
+  }
+
+  function report(error, code) {
+    error.code = code;
+    if (onError) callQuietly(onError, error);
+  }
+
+  function closeWith(reason) {
+    if (closedError) return;
+    const cause = reason !== null && typeof reason === "object" ? reason : new Error(String(reason));
+    closedError = new Error("Connection closed because: " + cause.message);
+    closedError.cause = cause;
+    const { questions, exports } = engine.close();
+    for (const slot of questions) slots.take(slot).reject(closedError);
+    for (const slot of exports) slots.free(slot);
+    closedDeferred.resolve(cause);
+  }
+
+  function close(reason) {
+    const cause = reason === undefined ? new Error("closed locally") : reason;
+    channel.close(cause);
+    closeWith(cause);
+    return closedDeferred.promise;
+  }
+
+  function stats() {
+    return { ...engine.stats(), slots: slots.size };
+  }
+
+  return { remote: makeRemote(""), close, closed: closedDeferred.promise, stats };
+}
+
+/** Calls a user callback; its exception must not break the message loop. */
+function callQuietly(callback, value) {
+  try {
+    callback(value);
+  } catch (error) {
+    process.nextTick(() => {
+      throw error;
+    });
+  }
+}
+
+/**
+ * Values and deferreds by slot number. Slot 0 is the root. Freed numbers
+ * are reused, so the table never grows past the live entries.
+ */
+class SlotTable {
+  constructor(root) {
+    this.entries = [root];
+    this.freeList = [];
+    this.size = 1;
+  }
+
+  put(entry) {
+    this.size++;
+    if (this.freeList.length) {
+      const slot = this.freeList.pop();
+      this.entries[slot] = entry;
+      return slot;
+    }
+    return this.entries.push(entry) - 1;
+  }
+
+  get(slot) {
+    return this.entries[slot];
+  }
+
+  take(slot) {
+    const entry = this.entries[slot];
+    this.free(slot);
+    return entry;
+  }
+
+  free(slot) {
+    if (slot === 0 || this.entries[slot] === undefined) return;
+    this.entries[slot] = undefined;
+    this.freeList.push(slot);
+    this.size--;
+  }
+}
+
+module.exports = { Connection, open };

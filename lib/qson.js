@@ -1,0 +1,272 @@
+'use strict';
+
+// QSON: the value encoding of the Q-Connection wire, byte-compatible with
+// q-connection 0.6.1 (see /work/shared/PROTOCOL.md, "QSON").
+//
+// `encode(value)` returns a JSON-able tree; JSON.stringify of that tree is the
+// text 0.6.1 would put on the wire for the same value, with these documented
+// deviations (all of which a 0.6.1 peer decodes without trouble):
+//
+// - An object whose prototype is `null` (Object.create(null)) is copied like a
+//   plain object. 0.6.1 sends it by reference, because it tests
+//   `object.constructor === Object`.
+// - "Plain" is decided by the prototype alone (Object.prototype or null), so a
+//   plain object with an own `constructor` key is copied too (0.6.1 sends it by
+//   reference). We never read `constructor`, so no user getter runs for it.
+// - An own `__proto__` key is sent as an ordinary key. 0.6.1 assigns it, which
+//   sets the prototype of its scratch object, so the key vanishes from its
+//   wire text.
+// - A hole in a sparse array is written as `null`; that is also what
+//   JSON.stringify makes of the hole 0.6.1 leaves, so the text is the same.
+//
+// `decode(tree)` is the inverse, as 0.6.1, with these changes:
+//
+// - A truthy {"!": reason} decodes `reason` too (0.6.1 rejects with the raw
+//   tree); a decoded plain object with string `message` and `stack` becomes a
+//   real Error carrying them and its other own properties.
+// - Every decoded object, including imported references and rejections, is
+//   remembered at its path, so {"$": path} to a reference (which 0.6.1 sends
+//   for a function seen twice) gives the same value back; 0.6.1 gives
+//   `undefined` there.
+// - Keys become own data properties (Object.defineProperty), so a wire key
+//   "__proto__" never changes a prototype.
+// - Nesting is limited (option `maxDepth`, default 1000) in both directions;
+//   deeper input throws RangeError("QSON nesting deeper than <maxDepth>")
+//   instead of overflowing the stack.
+
+var Q = require('q');
+
+var DEFAULT_MAX_DEPTH = 1000;
+
+var hasOwn = Object.prototype.hasOwnProperty;
+
+// The first occurrence of any of these characters in a key is escaped with a
+// backslash, exactly as 0.6.1 does (only the first: its regexp has no /g).
+var ESCAPE = /[@!%$/\\]/;
+var UNESCAPE = /\\([\\!@%$/])/;
+
+function escapeKey(key) {
+    return key.replace(ESCAPE, function (c) { return '\\' + c; });
+}
+
+function unescapeKey(key) {
+    return key.replace(UNESCAPE, function (_, c) { return c; });
+}
+
+// Defines `key` as an own enumerable, writable, configurable data property,
+// so that no setter (notably Object.prototype.__proto__) ever runs.
+function setOwn(object, key, value) {
+    Object.defineProperty(object, key, {
+        value: value,
+        enumerable: true,
+        writable: true,
+        configurable: true
+    });
+}
+
+function own(object, key) {
+    return hasOwn.call(object, key) ? object[key] : undefined;
+}
+
+function isObject(value) {
+    return value !== null && (typeof value === 'object' || typeof value === 'function');
+}
+
+// True for objects copied by value: prototype Object.prototype or null.
+function isPlain(value) {
+    var proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+}
+
+function depthError(maxDepth) {
+    return new RangeError('QSON nesting deeper than ' + maxDepth);
+}
+
+/**
+ * makeCodec(hooks, options?) -> { encode(value) -> tree, decode(tree) -> value }
+ *
+ * hooks.exportValue(value, type) -> id string. Called, during encode, for each
+ *   function, Q promise and non-plain object (and each object accepted by
+ *   isPassByReference) the first time it is met in the value; `type` is
+ *   `typeof value`. The codec writes {"@": id, "type": type}.
+ * hooks.isPassByReference(value) -> boolean, optional. Called for every
+ *   object not seen before in the value; true sends it by reference even if it
+ *   is plain or an array (used for far references).
+ * hooks.importReference(id, type) -> value. Called, during decode, for each
+ *   truthy {"@": id}; its result is the decoded value (for type "function" the
+ *   caller builds the function).
+ * options.maxDepth: nesting limit of arrays/objects, default 1000.
+ *
+ * encode throws whatever a getter, a hook or the depth limit throws; the
+ * caller catches (0.6.1 answers such a failure with a rejection). encode never
+ * calls toJSON and returns only fresh plain objects, arrays and primitives.
+ * decode expects a tree as made by JSON.parse; it throws only the depth
+ * RangeError or what a hook throws.
+ */
+function makeCodec(hooks, options) {
+    if (!hooks || typeof hooks.exportValue !== 'function' ||
+        typeof hooks.importReference !== 'function') {
+        throw new TypeError('makeCodec needs hooks {exportValue, importReference}');
+    }
+    var maxDepth = options && options.maxDepth !== undefined ?
+        options.maxDepth : DEFAULT_MAX_DEPTH;
+    var byReference = typeof hooks.isPassByReference === 'function' ?
+        hooks.isPassByReference : function () { return false; };
+
+    function reference(value) {
+        var type = typeof value;
+        return { '@': hooks.exportValue(value, type), 'type': type };
+    }
+
+    // `memo` maps each object already met to the path where it was first met;
+    // `depth` counts the arrays/objects enclosing `value`.
+    function encodeValue(value, memo, path, depth) {
+        if (value === undefined) {
+            return { '%': 'undefined' };
+        }
+        if (!isObject(value)) {
+            if (typeof value === 'number') {
+                if (value === Infinity) return { '%': '+Infinity' };
+                if (value === -Infinity) return { '%': '-Infinity' };
+                if (value !== value) return { '%': 'NaN' };
+            }
+            // -0 stays -0; JSON writes it "0", as on 0.6.1's wire.
+            return value;
+        }
+        if (memo.has(value)) {
+            return { '$': memo.get(value) };
+        }
+        // Remembered before the kind is decided, as 0.6.1 does: a function
+        // met twice is sent by reference once and then as {"$": path}.
+        memo.set(value, path);
+        if (typeof value === 'function' || Q.isPromise(value) || byReference(value)) {
+            return reference(value);
+        }
+        var isArray = Array.isArray(value);
+        var isError = !isArray && value instanceof Error;
+        if (!isArray && !isError && !isPlain(value)) {
+            return reference(value);
+        }
+        if (depth >= maxDepth) {
+            throw depthError(maxDepth);
+        }
+        if (isArray) {
+            var array = new Array(value.length);
+            for (var i = 0; i < value.length; i++) {
+                array[i] = i in value ?
+                    encodeValue(value[i], memo, path + '/' + i, depth + 1) :
+                    null;
+            }
+            return array;
+        }
+        var result = {};
+        if (isError) {
+            // Raw, not encoded, and before the own keys (key order matters).
+            setOwn(result, 'message', value.message);
+            setOwn(result, 'stack', value.stack);
+        }
+        var keys = Object.keys(value);
+        for (var k = 0; k < keys.length; k++) {
+            var wireKey = escapeKey(keys[k]);
+            setOwn(result, wireKey,
+                encodeValue(value[keys[k]], memo, path + '/' + wireKey, depth + 1));
+        }
+        return result;
+    }
+
+    // Rebuilds an Error from a decoded rejection reason when it looks like one
+    // encoded Error ({message, stack, ...} with string message and stack).
+    function reviveError(reason) {
+        if (!isObject(reason) || Array.isArray(reason) || !isPlain(reason) ||
+            typeof reason.message !== 'string' || typeof reason.stack !== 'string') {
+            return reason;
+        }
+        var error = new Error(reason.message);
+        Object.defineProperty(error, 'stack', {
+            value: reason.stack, writable: true, configurable: true, enumerable: false
+        });
+        Object.keys(reason).forEach(function (key) {
+            if (key !== 'message' && key !== 'stack') {
+                setOwn(error, key, reason[key]);
+            }
+        });
+        return error;
+    }
+
+    // `memo` maps a wire path to the value decoded there; paths use the wire
+    // (escaped) keys, as the encoder writes them. `depth` counts the arrays
+    // and objects enclosing `tree`.
+    function decodeValue(tree, memo, path, depth) {
+        if (!isObject(tree)) {
+            return tree;
+        }
+        var result;
+        var isArray = Array.isArray(tree);
+        if (!isArray) {
+            // Own properties only: an inherited "$" (a polluted prototype)
+            // must not turn a copy into a lookup.
+            var ref = own(tree, '$');
+            if (ref !== undefined) {
+                return memo.get(ref);
+            }
+            var special = own(tree, '%');
+            if (special) {
+                if (special === 'undefined') return undefined;
+                if (special === '+Infinity') return Infinity;
+                if (special === '-Infinity') return -Infinity;
+                if (special === 'NaN') return NaN;
+                result = Q.reject(new TypeError('Unrecognized type: ' + special));
+                memo.set(path, result);
+                return result;
+            }
+            var rejection = own(tree, '!');
+            if (rejection) {
+                // The sender encodes a reason on its own (paths from ""), so
+                // it is decoded with a fresh memo.
+                var reason = decodeValue(rejection, new Map(), '', depth + 1);
+                result = Q.reject(reviveError(reason));
+                memo.set(path, result);
+                return result;
+            }
+            var id = own(tree, '@');
+            if (id) {
+                result = hooks.importReference(id, own(tree, 'type'));
+                memo.set(path, result);
+                return result;
+            }
+        }
+        if (depth >= maxDepth) {
+            throw depthError(maxDepth);
+        }
+        if (isArray) {
+            result = new Array(tree.length);
+            memo.set(path, result);
+            for (var i = 0; i < tree.length; i++) {
+                result[i] = decodeValue(tree[i], memo, path + '/' + i, depth + 1);
+            }
+            return result;
+        }
+        result = {};
+        memo.set(path, result);
+        var keys = Object.keys(tree);
+        for (var k = 0; k < keys.length; k++) {
+            setOwn(result, unescapeKey(keys[k]),
+                decodeValue(tree[keys[k]], memo, path + '/' + keys[k], depth + 1));
+        }
+        return result;
+    }
+
+    return {
+        encode: function encode(value) {
+            return encodeValue(value, new Map(), '', 0);
+        },
+        decode: function decode(tree) {
+            return decodeValue(tree, new Map(), '', 0);
+        }
+    };
+}
+
+module.exports = {
+    makeCodec: makeCodec,
+    DEFAULT_MAX_DEPTH: DEFAULT_MAX_DEPTH
+};

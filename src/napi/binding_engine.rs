@@ -1,0 +1,188 @@
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::protocol::{Connection, Delivery, Limits, Op, Options, Refusal};
+
+/// Options of an engine; every field optional.
+#[napi(object)]
+pub struct BindingEngineOptions {
+    /// Bound on exported references (0.6.1's `capacity`/`max`); unbounded when absent.
+    pub capacity: Option<u32>,
+    pub max_message_bytes: Option<u32>,
+    pub max_depth: Option<u32>,
+}
+
+/// What JS must do with one incoming message (see `Delivery` in the core).
+/// `kind`: 0 call, 1 resolve, 2 notify, 3 lost, 4 ignored, 5 refused.
+#[napi(object)]
+pub struct BindingDelivery {
+    pub kind: u32,
+    pub slot: u32,
+    /// For a call: 0 get, 1 set, 2 delete, 3 post, 4 apply, 5 keys.
+    pub op: u32,
+    /// The QSON text of the call's `args` or of the `resolution`.
+    pub payload: Option<String>,
+    /// For a call: the asker's id, to answer to.
+    pub answer_to: Option<String>,
+    /// For a refusal: what was wrong, and a stable code.
+    pub error: Option<String>,
+    pub code: Option<String>,
+    /// For a refusal: an envelope to transmit so the asker's promise rejects.
+    pub reply: Option<String>,
+}
+
+#[napi(object)]
+pub struct BindingStats {
+    pub exports: u32,
+    pub questions: u32,
+    pub sends_in: f64,
+    pub resolves_in: f64,
+    pub notifies_in: f64,
+    pub sends_out: f64,
+    pub resolves_out: f64,
+    pub notifies_out: f64,
+    pub lost: f64,
+    pub ignored: f64,
+    pub malformed: f64,
+    pub refused: f64,
+    pub evicted: f64,
+}
+
+/// Exports and questions freed by the engine, for JS to drop from its slots.
+#[napi(object)]
+pub struct BindingClosed {
+    pub questions: Vec<u32>,
+    pub exports: Vec<u32>,
+}
+
+#[napi(js_name = "Engine")]
+pub struct BindingEngine {
+    inner: Connection,
+}
+
+fn delivery(kind: u32) -> BindingDelivery {
+    BindingDelivery { kind, slot: 0, op: 0, payload: None, answer_to: None, error: None, code: None, reply: None }
+}
+
+fn op_from_code(code: u32) -> Result<Op> {
+    Ok(match code {
+        0 => Op::Get,
+        1 => Op::Set,
+        2 => Op::Delete,
+        3 => Op::Post,
+        4 => Op::Apply,
+        5 => Op::Keys,
+        _ => return Err(Error::from_reason(format!("unknown operation code {code}"))),
+    })
+}
+
+#[napi]
+impl BindingEngine {
+    #[napi(constructor)]
+    pub fn new(options: Option<BindingEngineOptions>) -> Self {
+        let defaults = Limits::default();
+        let (capacity, limits) = match options {
+            Some(o) => (
+                o.capacity.map(|c| c as usize),
+                Limits {
+                    max_message_bytes: o.max_message_bytes.map_or(defaults.max_message_bytes, |n| n as usize),
+                    max_depth: o.max_depth.map_or(defaults.max_depth, |n| n as usize),
+                },
+            ),
+            None => (None, defaults),
+        };
+        BindingEngine { inner: Connection::new(Options { capacity, limits }) }
+    }
+
+    /// Parses and routes one incoming message text.
+    #[napi(catch_unwind)]
+    pub fn receive(&mut self, text: String) -> BindingDelivery {
+        match self.inner.receive(&text) {
+            Ok(Delivery::Call { slot, op, args, answer_to }) => BindingDelivery {
+                slot,
+                op: op as u32,
+                payload: Some(args.get().to_owned()),
+                answer_to: Some(answer_to.into_owned()),
+                ..delivery(0)
+            },
+            Ok(Delivery::Resolve { slot, resolution }) => {
+                BindingDelivery { slot, payload: Some(resolution.get().to_owned()), ..delivery(1) }
+            }
+            Ok(Delivery::Notify { slot, resolution }) => {
+                BindingDelivery { slot, payload: Some(resolution.get().to_owned()), ..delivery(2) }
+            }
+            Ok(Delivery::Lost) => delivery(3),
+            Ok(Delivery::Ignored) => delivery(4),
+            Err(Refusal { error, reply }) => BindingDelivery {
+                error: Some(error.to_string()),
+                code: Some(error.code().to_owned()),
+                reply,
+                ..delivery(5)
+            },
+        }
+    }
+
+    /// Makes the `send` envelope of a call to the peer's id `to`; its answer
+    /// will settle `slot`. Throws once the engine is closed.
+    #[napi(catch_unwind)]
+    pub fn ask(&mut self, to: String, op: u32, args_json: String, slot: u32) -> Result<String> {
+        let op = op_from_code(op)?;
+        self.inner.ask(&to, op, &args_json, slot).map_err(|e| Error::from_reason(e.to_string()))
+    }
+
+    /// The `resolve` envelope answering the peer's question `to`.
+    #[napi(catch_unwind)]
+    pub fn answer(&mut self, to: String, resolution_json: String) -> String {
+        self.inner.answer(&to, &resolution_json)
+    }
+
+    /// The `notify` envelope reporting progress on the peer's question `to`.
+    #[napi(catch_unwind)]
+    pub fn notify(&mut self, to: String, progress_json: String) -> String {
+        self.inner.notify(&to, &progress_json)
+    }
+
+    /// A new id for the value JS keeps in `slot`.
+    #[napi(catch_unwind)]
+    pub fn export(&mut self, slot: u32) -> String {
+        self.inner.export(slot)
+    }
+
+    /// Slots of exports the LRU forgot since the last call.
+    #[napi(catch_unwind)]
+    pub fn take_evicted(&mut self) -> Vec<u32> {
+        self.inner.take_evicted()
+    }
+
+    /// Closes the engine; returns the slots JS must reject (questions) and free.
+    #[napi(catch_unwind)]
+    pub fn close(&mut self) -> BindingClosed {
+        let (questions, exports) = self.inner.close();
+        BindingClosed { questions, exports }
+    }
+
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    #[napi]
+    pub fn stats(&self) -> BindingStats {
+        let s = self.inner.stats();
+        BindingStats {
+            exports: self.inner.export_count() as u32,
+            questions: self.inner.question_count() as u32,
+            sends_in: s.sends_in as f64,
+            resolves_in: s.resolves_in as f64,
+            notifies_in: s.notifies_in as f64,
+            sends_out: s.sends_out as f64,
+            resolves_out: s.resolves_out as f64,
+            notifies_out: s.notifies_out as f64,
+            lost: s.lost as f64,
+            ignored: s.ignored as f64,
+            malformed: s.malformed as f64,
+            refused: s.refused as f64,
+            evicted: s.evicted as f64,
+        }
+    }
+}

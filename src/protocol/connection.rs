@@ -1,0 +1,252 @@
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+
+use super::error::ProtocolError;
+use super::message::{self, Envelope, Limits};
+use crate::tables::{IdSource, Local, Locals, Slot};
+
+/// The operations of a `send` message. `put` (Q before 0.9.7) arrives as `Set`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Op {
+    Get = 0,
+    Set = 1,
+    Delete = 2,
+    Post = 3,
+    Apply = 4,
+    Keys = 5,
+}
+
+impl Op {
+    pub fn parse(name: &str) -> Option<Op> {
+        Some(match name {
+            "get" => Op::Get,
+            "set" | "put" => Op::Set,
+            "delete" => Op::Delete,
+            "post" => Op::Post,
+            "apply" => Op::Apply,
+            "keys" => Op::Keys,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Get => "get",
+            Op::Set => "set",
+            Op::Delete => "delete",
+            Op::Post => "post",
+            Op::Apply => "apply",
+            Op::Keys => "keys",
+        }
+    }
+}
+
+/// What the host must do with one incoming message.
+#[derive(Debug)]
+pub enum Delivery<'a> {
+    /// Apply `op` to the value in `slot` with the QSON `args`; answer the
+    /// result to `answer_to` (with [`Connection::answer`]).
+    Call { slot: Slot, op: Op, args: &'a RawValue, answer_to: Cow<'a, str> },
+    /// Settle the pending question in `slot` with the QSON `resolution`. The
+    /// engine has already forgotten the question.
+    Resolve { slot: Slot, resolution: &'a RawValue },
+    /// Report progress to the pending question in `slot`.
+    Notify { slot: Slot, resolution: &'a RawValue },
+    /// The message names an id this side does not have (never made, or
+    /// evicted by the LRU): hand it to `onmessagelost`.
+    Lost,
+    /// A message type this side does not know, or a settlement of something
+    /// that cannot settle (an export): nothing to do.
+    Ignored,
+}
+
+/// A message that was not delivered. `reply`, when present, is an envelope
+/// to transmit so that the asker's promise rejects instead of hanging.
+#[derive(Debug)]
+pub struct Refusal {
+    pub error: ProtocolError,
+    pub reply: Option<String>,
+}
+
+/// Counters the host shows through `stats()`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub sends_in: u64,
+    pub resolves_in: u64,
+    pub notifies_in: u64,
+    pub sends_out: u64,
+    pub resolves_out: u64,
+    pub notifies_out: u64,
+    pub lost: u64,
+    pub ignored: u64,
+    pub malformed: u64,
+    pub refused: u64,
+    pub evicted: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Bound on the exports table (0.6.1's `capacity`/`max`); `None` is unbounded.
+    pub capacity: Option<usize>,
+    pub limits: Limits,
+}
+
+/// One side of a Q-Connection, as a state machine without I/O.
+///
+/// Calling order: the host puts its root value in [`crate::tables::ROOT_SLOT`]
+/// and creates the connection. Then, in any order:
+/// - each incoming text goes to [`Connection::receive`], whose [`Delivery`]
+///   the host performs (a `Call` ends with [`Connection::answer`]);
+/// - each outgoing call goes through [`Connection::ask`], each value sent by
+///   reference through [`Connection::export`]; every returned envelope is
+///   transmitted as is, in the order returned;
+/// - after an export with a bounded capacity, [`Connection::take_evicted`]
+///   gives slots the host may free.
+///
+/// Finally [`Connection::close`] returns the slots of pending questions, which
+/// the host rejects; every later `ask` fails with [`ProtocolError::Closed`].
+pub struct Connection {
+    locals: Locals,
+    ids: IdSource,
+    limits: Limits,
+    stats: Stats,
+    closed: bool,
+}
+
+impl Connection {
+    pub fn new(options: Options) -> Self {
+        Connection {
+            locals: Locals::new(options.capacity),
+            ids: IdSource::default(),
+            limits: options.limits,
+            stats: Stats::default(),
+            closed: false,
+        }
+    }
+
+    /// Parses and routes one incoming message text.
+    pub fn receive<'a>(&mut self, text: &'a str) -> Result<Delivery<'a>, Refusal> {
+        if self.closed {
+            return Err(Refusal { error: ProtocolError::Closed, reply: None });
+        }
+        let envelope = message::parse(text, &self.limits).map_err(|error| {
+            self.stats.malformed += 1;
+            Refusal { error, reply: None }
+        })?;
+        Ok(match envelope {
+            Envelope::Send { to, from, op, args } => {
+                self.stats.sends_in += 1;
+                let Some(local) = self.locals.lookup(&to) else {
+                    self.stats.lost += 1;
+                    return Ok(Delivery::Lost);
+                };
+                let Some(op) = Op::parse(&op) else {
+                    self.stats.refused += 1;
+                    let error = ProtocolError::UnknownOperation(op.into_owned());
+                    let reply = self.answer(&from, &message::rejection_json(&error.to_string()));
+                    return Err(Refusal { error, reply: Some(reply) });
+                };
+                Delivery::Call { slot: local.slot(), op, args, answer_to: from }
+            }
+            Envelope::Resolve { to, resolution } => {
+                self.stats.resolves_in += 1;
+                match self.locals.lookup(&to) {
+                    Some(Local::Question(_)) => {
+                        let slot = self.locals.remove_question(&to).expect("looked up just now");
+                        Delivery::Resolve { slot, resolution }
+                    }
+                    Some(Local::Export(_)) => self.ignore(),
+                    None => self.lose(),
+                }
+            }
+            Envelope::Notify { to, resolution } => {
+                self.stats.notifies_in += 1;
+                match self.locals.lookup(&to) {
+                    Some(Local::Question(slot)) => Delivery::Notify { slot, resolution },
+                    Some(Local::Export(_)) => self.ignore(),
+                    None => self.lose(),
+                }
+            }
+            Envelope::Unknown => self.ignore(),
+        })
+    }
+
+    fn lose(&mut self) -> Delivery<'static> {
+        self.stats.lost += 1;
+        Delivery::Lost
+    }
+
+    fn ignore(&mut self) -> Delivery<'static> {
+        self.stats.ignored += 1;
+        Delivery::Ignored
+    }
+
+    /// Sends `op` with QSON `args_json` (an array) to the peer's id `to`; the
+    /// answer will settle the host's `slot`. Returns the envelope to transmit.
+    pub fn ask(&mut self, to: &str, op: Op, args_json: &str, slot: Slot) -> Result<String, ProtocolError> {
+        if self.closed {
+            return Err(ProtocolError::Closed);
+        }
+        let from = self.ids.next_id();
+        let envelope = message::send(to, &from, op.name(), args_json);
+        self.locals.insert_question(from, slot);
+        self.stats.sends_out += 1;
+        Ok(envelope)
+    }
+
+    /// Answers the peer's question `to` with a QSON resolution (a value, or
+    /// `{"!": reason}` for a rejection).
+    pub fn answer(&mut self, to: &str, resolution_json: &str) -> String {
+        self.stats.resolves_out += 1;
+        message::settle("resolve", to, resolution_json)
+    }
+
+    /// Reports progress on the peer's question `to`.
+    pub fn notify(&mut self, to: &str, progress_json: &str) -> String {
+        self.stats.notifies_out += 1;
+        message::settle("notify", to, progress_json)
+    }
+
+    /// Gives the value in the host's `slot` a new id the peer can send to.
+    pub fn export(&mut self, slot: Slot) -> String {
+        let id = self.ids.next_id();
+        self.locals.insert_export(id.clone(), slot);
+        id
+    }
+
+    /// Slots of exports the LRU forgot since the last call.
+    pub fn take_evicted(&mut self) -> Vec<Slot> {
+        let evicted = self.locals.take_evicted();
+        self.stats.evicted += evicted.len() as u64;
+        evicted
+    }
+
+    /// Closes the connection: returns the slots of pending questions (to be
+    /// rejected) and of exports (to be freed). Idempotent.
+    pub fn close(&mut self) -> (Vec<Slot>, Vec<Slot>) {
+        self.closed = true;
+        self.locals.drain()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn export_count(&self) -> usize {
+        self.locals.export_count()
+    }
+
+    pub fn question_count(&self) -> usize {
+        self.locals.question_count()
+    }
+}
+
+#[cfg(test)]
+#[path = "connection_tests.rs"]
+mod tests;

@@ -1,0 +1,143 @@
+//! Two connections joined in memory, with a tiny host that keeps JSON values
+//! in slots, so the routing is tested without Node.
+
+use super::*;
+use crate::tables::ROOT_SLOT;
+use std::collections::HashMap;
+
+/// A host: values by slot, plus the settled answers of its questions.
+struct Host {
+    conn: Connection,
+    values: HashMap<Slot, serde_json::Value>,
+    settled: HashMap<Slot, String>,
+    lost: usize,
+    next_slot: Slot,
+}
+
+impl Host {
+    fn new(root: serde_json::Value, capacity: Option<usize>) -> Host {
+        let mut values = HashMap::new();
+        values.insert(ROOT_SLOT, root);
+        Host {
+            conn: Connection::new(Options { capacity, ..Options::default() }),
+            values,
+            settled: HashMap::new(),
+            lost: 0,
+            next_slot: 1,
+        }
+    }
+
+    fn ask(&mut self, to: &str, op: Op, args: &str) -> (Slot, String) {
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        (slot, self.conn.ask(to, op, args, slot).unwrap())
+    }
+
+    /// Handles one message; returns the envelopes it sends back.
+    fn handle(&mut self, text: &str) -> Vec<String> {
+        match self.conn.receive(text) {
+            Ok(Delivery::Call { slot, op: Op::Get, args, answer_to }) => {
+                let args: Vec<String> = serde_json::from_str(args.get()).unwrap();
+                let value = self.values[&slot].get(&args[0]).cloned().unwrap_or_default();
+                vec![self.conn.answer(&answer_to, &value.to_string())]
+            }
+            Ok(Delivery::Call { answer_to, .. }) => vec![self.conn.answer(&answer_to, "null")],
+            Ok(Delivery::Resolve { slot, resolution }) => {
+                self.settled.insert(slot, resolution.get().to_owned());
+                vec![]
+            }
+            Ok(Delivery::Lost) => {
+                self.lost += 1;
+                vec![]
+            }
+            Ok(_) => vec![],
+            Err(refusal) => refusal.reply.into_iter().collect(),
+        }
+    }
+}
+
+/// Delivers messages back and forth until both sides are idle.
+fn pump(a: &mut Host, b: &mut Host, mut to_b: Vec<String>) -> usize {
+    let mut delivered = 0;
+    let mut to_a = Vec::new();
+    while !to_a.is_empty() || !to_b.is_empty() {
+        for text in std::mem::take(&mut to_b) {
+            delivered += 1;
+            to_a.extend(b.handle(&text));
+        }
+        for text in std::mem::take(&mut to_a) {
+            delivered += 1;
+            to_b.extend(a.handle(&text));
+        }
+    }
+    delivered
+}
+
+#[test]
+fn a_get_on_the_root_round_trips() {
+    let mut a = Host::new(serde_json::json!(null), None);
+    let mut b = Host::new(serde_json::json!({"answer": 42}), None);
+    let (slot, envelope) = a.ask("", Op::Get, r#"["answer"]"#);
+    assert_eq!(pump(&mut a, &mut b, vec![envelope]), 2, "one send, one resolve");
+    assert_eq!(a.settled[&slot], "42");
+    assert_eq!(a.conn.question_count(), 0, "the answered question is forgotten");
+}
+
+#[test]
+fn unknown_operations_are_refused_with_a_rejection_and_the_connection_serves_on() {
+    let mut a = Host::new(serde_json::json!(null), None);
+    let mut b = Host::new(serde_json::json!({"x": 1}), None);
+    let text = r#"{"type":"send","to":"","from":"Q1","op":"frob","args":[]}"#;
+    a.conn.locals.insert_question("Q1".into(), 9);
+    pump(&mut a, &mut b, vec![text.into()]);
+    assert!(a.settled[&9].contains("unknown operation"), "{}", a.settled[&9]);
+    let (slot, envelope) = a.ask("", Op::Get, r#"["x"]"#);
+    pump(&mut a, &mut b, vec![envelope]);
+    assert_eq!(a.settled[&slot], "1");
+    assert_eq!(b.conn.stats().refused, 1);
+}
+
+#[test]
+fn messages_to_evicted_exports_are_lost_but_the_root_answers() {
+    let mut a = Host::new(serde_json::json!(null), None);
+    let mut b = Host::new(serde_json::json!({"x": 1}), Some(1));
+    let first = b.conn.export(5);
+    b.conn.export(6);
+    assert_eq!(b.conn.take_evicted(), vec![5]);
+    let (_, envelope) = a.ask(&first, Op::Get, r#"["x"]"#);
+    pump(&mut a, &mut b, vec![envelope]);
+    assert_eq!(b.lost, 1);
+    assert_eq!(b.conn.stats().lost, 1);
+    let (slot, envelope) = a.ask("", Op::Get, r#"["x"]"#);
+    pump(&mut a, &mut b, vec![envelope]);
+    assert_eq!(a.settled[&slot], "1");
+}
+
+#[test]
+fn malformed_messages_are_counted_and_do_not_stop_the_connection() {
+    let mut a = Host::new(serde_json::json!(null), None);
+    let mut b = Host::new(serde_json::json!({"x": 2}), None);
+    for junk in ["", "nope", "[]", "{\"type\":\"send\"}", "{\"type\":5}", "{\"type\":\"resolve\",\"to\":[]}"] {
+        assert!(b.conn.receive(junk).is_err(), "{junk:?}");
+    }
+    assert_eq!(b.conn.stats().malformed, 6);
+    let (slot, envelope) = a.ask("", Op::Get, r#"["x"]"#);
+    pump(&mut a, &mut b, vec![envelope]);
+    assert_eq!(a.settled[&slot], "2");
+}
+
+#[test]
+fn close_returns_pending_questions_and_refuses_new_ones() {
+    let mut a = Host::new(serde_json::json!(null), None);
+    let (slot, _) = a.ask("", Op::Keys, "[]");
+    let (questions, _) = a.conn.close();
+    assert_eq!(questions, vec![slot]);
+    assert_eq!(a.conn.ask("", Op::Keys, "[]", 99), Err(ProtocolError::Closed));
+    assert!(matches!(a.conn.receive("{}"), Err(Refusal { error: ProtocolError::Closed, .. })));
+}
+
+#[test]
+fn put_is_accepted_as_set() {
+    assert_eq!(Op::parse("put"), Some(Op::Set));
+    assert_eq!(Op::parse("set").map(Op::name), Some("set"));
+}

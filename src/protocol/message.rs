@@ -1,0 +1,262 @@
+//! The wire vocabulary: parsing incoming envelopes and writing outgoing ones.
+//!
+//! Envelopes are written with the same key order and escaping as
+//! `JSON.stringify` in q-connection 0.6.1, so the text on the wire is the
+//! same byte for byte. Payloads (`args`, `resolution`) stay raw JSON text: the
+//! engine validates them but the host decodes them (QSON needs the host's
+//! values), and re-serialising them here would cost a copy for nothing.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::error::ProtocolError;
+
+/// A parsed incoming envelope, borrowing from the message text.
+#[derive(Debug)]
+pub enum Envelope<'a> {
+    Send { to: Cow<'a, str>, from: Cow<'a, str>, op: Cow<'a, str>, args: &'a RawValue },
+    Resolve { to: Cow<'a, str>, resolution: &'a RawValue },
+    Notify { to: Cow<'a, str>, resolution: &'a RawValue },
+    /// A type this side does not know; the protocol says to ignore it.
+    Unknown,
+}
+
+/// The fields as they may arrive: anything may be missing or mistyped.
+#[derive(Deserialize)]
+struct RawEnvelope<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    to: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    from: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    op: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    args: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    resolution: Option<&'a RawValue>,
+}
+
+/// Limits applied before any parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_message_bytes: usize,
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_message_bytes: 64 << 20, max_depth: 1000 }
+    }
+}
+
+/// Parses one message text. Rejects oversized and over-deep text before the
+/// JSON parser sees it, so hostile nesting cannot exhaust the stack.
+pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Envelope<'a>, ProtocolError> {
+    if text.len() > limits.max_message_bytes {
+        return Err(ProtocolError::TooLarge { bytes: text.len(), limit: limits.max_message_bytes });
+    }
+    check_depth(text, limits.max_depth)?;
+    // serde would also read a struct from an array; the protocol wants an object.
+    if !text.trim_start().starts_with('{') {
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => ProtocolError::NotAnObject,
+            Err(e) => ProtocolError::from_json(&e),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let raw = RawEnvelope::deserialize(&mut de).map_err(|e| ProtocolError::from_json(&e))?;
+    de.end().map_err(|e| ProtocolError::from_json(&e))?;
+    let kind = match raw.kind {
+        Some(kind) => string_field(kind, "type")?,
+        None => return Ok(Envelope::Unknown),
+    };
+    let to = || raw.to.ok_or(ProtocolError::MissingField("to")).and_then(|v| string_field(v, "to"));
+    match kind.as_ref() {
+        "send" => {
+            let args = raw.args.ok_or(ProtocolError::MissingField("args"))?;
+            if !args.get().starts_with('[') {
+                return Err(ProtocolError::WrongType { field: "args", expected: "an array" });
+            }
+            Ok(Envelope::Send {
+                to: to()?,
+                from: string_field(raw.from.ok_or(ProtocolError::MissingField("from"))?, "from")?,
+                op: string_field(raw.op.ok_or(ProtocolError::MissingField("op"))?, "op")?,
+                args,
+            })
+        }
+        "resolve" | "notify" => {
+            let resolution = raw.resolution.unwrap_or(UNDEFINED_RESOLUTION.as_ref());
+            let to = to()?;
+            Ok(if kind == "resolve" {
+                Envelope::Resolve { to, resolution }
+            } else {
+                Envelope::Notify { to, resolution }
+            })
+        }
+        _ => Ok(Envelope::Unknown),
+    }
+}
+
+/// A missing `resolution` decodes as `undefined` in 0.6.1 (`decode(undefined)`).
+static UNDEFINED_RESOLUTION: std::sync::LazyLock<Box<RawValue>> = std::sync::LazyLock::new(|| {
+    RawValue::from_string(r#"{"%":"undefined"}"#.to_owned()).expect("a valid JSON literal")
+});
+
+fn string_field<'a>(value: &'a RawValue, field: &'static str) -> Result<Cow<'a, str>, ProtocolError> {
+    let text = value.get();
+    if !text.starts_with('"') {
+        return Err(ProtocolError::WrongType { field, expected: "a string" });
+    }
+    if !text.contains('\\') {
+        return Ok(Cow::Borrowed(&text[1..text.len() - 1]));
+    }
+    serde_json::from_str::<String>(text)
+        .map(Cow::Owned)
+        .map_err(|e| ProtocolError::from_json(&e))
+}
+
+/// Counts bracket nesting outside strings without recursion.
+fn check_depth(text: &str, max_depth: usize) -> Result<(), ProtocolError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in text.as_bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max_depth {
+                    return Err(ProtocolError::TooDeep { limit: max_depth });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Appends `text` as a JSON string literal, escaped exactly as `JSON.stringify` does.
+pub fn push_json_string(out: &mut String, text: &str) {
+    let escaped = serde_json::to_string(text).expect("a str always serialises");
+    out.push_str(&escaped);
+}
+
+/// `{"type":"send","to":…,"from":…,"op":…,"args":…}`, 0.6.1's key order.
+pub fn send(to: &str, from: &str, op: &str, args_json: &str) -> String {
+    let mut out = String::with_capacity(64 + to.len() + from.len() + args_json.len());
+    out.push_str(r#"{"type":"send","to":"#);
+    push_json_string(&mut out, to);
+    out.push_str(r#","from":"#);
+    push_json_string(&mut out, from);
+    out.push_str(r#","op":"#);
+    push_json_string(&mut out, op);
+    out.push_str(r#","args":"#);
+    out.push_str(args_json);
+    out.push('}');
+    out
+}
+
+/// `{"type":"resolve"|"notify","to":…,"resolution":…}`, 0.6.1's key order.
+pub fn settle(kind: &str, to: &str, resolution_json: &str) -> String {
+    let mut out = String::with_capacity(48 + to.len() + resolution_json.len());
+    out.push_str(r#"{"type":""#);
+    out.push_str(kind);
+    out.push_str(r#"","to":"#);
+    push_json_string(&mut out, to);
+    out.push_str(r#","resolution":"#);
+    out.push_str(resolution_json);
+    out.push('}');
+    out
+}
+
+/// The QSON text of a rejection with a plain `Error(message)` reason, as the
+/// engine writes when it refuses a call before the host sees it.
+pub fn rejection_json(message: &str) -> String {
+    let mut out = String::from(r#"{"!":{"message":"#);
+    push_json_string(&mut out, message);
+    out.push_str(r#","stack":"#);
+    push_json_string(&mut out, &format!("Error: {message}"));
+    out.push_str("}}");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Envelope<'_> {
+        parse(text, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn parses_the_three_types_and_ignores_others() {
+        match parse_ok(r#"{"type":"send","to":"","from":"F","op":"post","args":["x",[1]]}"#) {
+            Envelope::Send { to, from, op, args } => {
+                assert_eq!((to.as_ref(), from.as_ref(), op.as_ref()), ("", "F", "post"));
+                assert_eq!(args.get(), r#"["x",[1]]"#);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse_ok(r#"{"type":"resolve","to":"A","resolution":1}"#), Envelope::Resolve { .. }));
+        assert!(matches!(parse_ok(r#"{"type":"notify","to":"A","resolution":1}"#), Envelope::Notify { .. }));
+        assert!(matches!(parse_ok(r#"{"type":"hello"}"#), Envelope::Unknown));
+        assert!(matches!(parse_ok(r#"{}"#), Envelope::Unknown));
+    }
+
+    #[test]
+    fn escaped_strings_are_unescaped() {
+        match parse_ok(r#"{"type":"resolve","to":"a\"b\u0041","resolution":null}"#) {
+            Envelope::Resolve { to, .. } => assert_eq!(to, "a\"bA"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_messages_are_clear_errors() {
+        let limits = Limits::default();
+        let err = |text: &str| parse(text, &limits).unwrap_err().to_string();
+        assert!(err("not json").contains("not JSON"));
+        assert_eq!(err("[1,2]"), "message is not a JSON object");
+        assert_eq!(err("\"text\""), "message is not a JSON object");
+        assert_eq!(err(r#"{"type":"send","to":1,"from":"F","op":"get","args":[]}"#), "field \"to\" must be a string");
+        assert_eq!(err(r#"{"type":"send","to":"","op":"get","args":[]}"#), "field \"from\" is missing");
+        assert_eq!(err(r#"{"type":"send","to":"","from":"F","op":"get","args":{}}"#), "field \"args\" must be an array");
+        assert!(err(r#"{"type":"resolve","to":""} trailing"#).contains("not JSON"));
+    }
+
+    #[test]
+    fn depth_and_size_are_limited_before_parsing() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let text = format!(r#"{{"type":"resolve","to":"A","resolution":{deep}}}"#);
+        assert_eq!(parse(&text, &Limits::default()).unwrap_err().to_string(), "message nests deeper than 1000 levels");
+        let small = Limits { max_message_bytes: 10, max_depth: 10 };
+        assert!(matches!(parse(&text, &small), Err(ProtocolError::TooLarge { .. })));
+        // Brackets inside strings do not count.
+        let quoted = format!(r#"{{"type":"resolve","to":"A","resolution":"{}"}}"#, "[".repeat(5000));
+        assert!(parse(&quoted, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn envelopes_match_json_stringify() {
+        assert_eq!(
+            send("", "AB", "post", r#"["f",[]]"#),
+            r#"{"type":"send","to":"","from":"AB","op":"post","args":["f",[]]}"#
+        );
+        assert_eq!(settle("resolve", "X\n\u{1}", "1"), "{\"type\":\"resolve\",\"to\":\"X\\n\\u0001\",\"resolution\":1}");
+    }
+}

@@ -1,0 +1,9 @@
+//! The sans-IO protocol state machine (see [`Connection`]).
+
+mod connection;
+mod error;
+pub mod message;
+
+pub use connection::{Connection, Delivery, Op, Options, Refusal, Stats};
+pub use error::ProtocolError;
+pub use message::Limits;
