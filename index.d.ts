@@ -1,6 +1,7 @@
 // Public types of q-connection-rs (hand-written; binding.d.ts is generated).
 
-declare function Connection<R = any, L = any>(port: Connection.Port, local?: L, options?: Connection.ConnectionOptions): Connection.Remote<R>;
+/** A promise for the far side's root object, typed by its interface R; it fulfils to a FarReference<R>. */
+declare function Connection<R = any, L = any>(port: Connection.Port, local?: L, options?: Connection.ConnectionOptions): Connection.Remote<Connection.Far<R>>;
 
 declare namespace Connection {
   /** A Q 1.x promise, as far as this library uses it. */
@@ -22,32 +23,68 @@ declare namespace Connection {
     inspect(): { state: "pending" | "fulfilled" | "rejected" | "unknown"; value?: T; reason?: any };
   }
 
-  /** What a remote method returns, once settled. A far object arrives as a FarReference. */
-  export type Settled<T> = T extends (...args: any[]) => any ? T : T extends object ? T | FarReference<T> : T;
+  const FAR: unique symbol;
+
+  /**
+   * Marks, in the interface R of a far object, a value that crosses by
+   * reference (a class instance, a Map, ...): a method declared to return
+   * `Far<Counter>` fulfils to a `FarReference<Counter>`. Plain objects,
+   * arrays and errors cross by copy and need no mark. Implementations may
+   * return a plain `Counter`: the mark is an optional phantom key.
+   */
+  export type Far<T> = T & { readonly [FAR]?: T };
+
+  type IsFar<T> = typeof FAR extends keyof T ? true : false;
+  type ArgsOf<F> = 0 extends 1 & F ? any[] : F extends (...args: infer A) => any ? A : never;
+  type ResultOf<F> = 0 extends 1 & F ? any : F extends (...args: any[]) => infer T ? Awaited<T> : never;
+
+  /**
+   * What a value of type T is on this side once it has crossed the wire and
+   * settled: a function becomes a function returning a promise, a `Far<T>`
+   * a FarReference, a promise the promise of its value, and copied objects
+   * and arrays the same shape with their members converted in turn.
+   */
+  export type Settled<T> =
+    0 extends 1 & T ? any :
+    T extends FarReference<any> ? T :
+    T extends (...args: infer A) => infer U ? (...args: A) => QPromise<Settled<Awaited<U>>> :
+    IsFar<T> extends true ? FarReference<T> :
+    T extends PromiseLike<infer U> ? QPromise<Settled<U>> :
+    T extends Error ? T :
+    T extends readonly any[] ? { -readonly [I in keyof T]: Settled<T[I]> } :
+    T extends object ? { [K in keyof T]: Settled<T[K]> } :
+    T;
 
   /** Names of the members of R that are functions. */
   export type MethodKeys<R> = { [K in keyof R]-?: R[K] extends (...args: any[]) => any ? K : never }[keyof R];
 
   /** The Q message methods, typed against the far object R. */
   export interface RemoteMethods<R> {
+    /** A promise for `R[name]` (send it messages before it settles). */
     get<K extends keyof R>(name: K): Remote<R[K]>;
     set<K extends keyof R>(name: K, value: R[K]): QPromise<void>;
     del<K extends keyof R>(name: K): QPromise<void>;
     delete<K extends keyof R>(name: K): QPromise<void>;
-    post<K extends MethodKeys<R>>(name: K, args: R[K] extends (...a: infer A) => any ? A : never): Remote<R[K] extends (...a: any[]) => infer T ? Awaited<T> : never>;
-    invoke<K extends MethodKeys<R>>(name: K, ...args: R[K] extends (...a: infer A) => any ? A : never): Remote<R[K] extends (...a: any[]) => infer T ? Awaited<T> : never>;
-    fapply(args: R extends (...a: infer A) => any ? A : never): Remote<R extends (...a: any[]) => infer T ? Awaited<T> : never>;
-    fcall(...args: R extends (...a: infer A) => any ? A : never): Remote<R extends (...a: any[]) => infer T ? Awaited<T> : never>;
+    /** Calls method `name` with the array `args`; a promise of its awaited result. */
+    post<K extends MethodKeys<R>>(name: K, args: ArgsOf<R[K]>): Remote<ResultOf<R[K]>>;
+    /** Calls method `name` with the remaining arguments; a promise of its awaited result. */
+    invoke<K extends MethodKeys<R>>(name: K, ...args: ArgsOf<R[K]>): Remote<ResultOf<R[K]>>;
+    /** Calls R itself (a far function) with the array `args`. */
+    fapply(args: ArgsOf<R>): Remote<ResultOf<R>>;
+    /** Calls R itself (a far function) with the arguments. */
+    fcall(...args: ArgsOf<R>): Remote<ResultOf<R>>;
     keys(): QPromise<string[]>;
+    /** Sends any Q operation (`get`, `set`, `delete`, `post`, `apply`, `keys`). */
+    dispatch(op: string, args: unknown[]): QPromise<any>;
   }
 
-  /** A Q promise for a far object R: send it messages before it settles (pipelining). */
+  /** A Q promise for a value R on the far side: send it messages before it settles (pipelining). */
   export type Remote<R> = QPromise<Settled<R>> & RemoteMethods<R>;
 
   /** What a promise for a far object fulfils to: not thenable, so `await` settles on it. */
   export interface FarReference<R = any> extends RemoteMethods<R> {
     /** The Q promise for the far object. */
-    promise(): Remote<R>;
+    promise(): Remote<Far<R>>;
   }
 
   export interface ConnectionOptions {
@@ -85,7 +122,7 @@ declare namespace Connection {
   }
 
   export interface ConnectionHandle<R = any> {
-    remote: Remote<R>;
+    remote: Remote<Far<R>>;
     /** Closes the port; pending calls reject with "Connection closed because: ...". */
     close(reason?: unknown): QPromise<unknown>;
     /** Settles with the cause when the connection closes. */
