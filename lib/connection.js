@@ -58,7 +58,7 @@ function open(port, local, options) {
         return Q.fapply(promise, args);
       };
     },
-  });
+  }, { maxDepth: options.maxDepth, stacks: options.stacks });
 
   const channel = adaptPort(port, { origin: options.origin, onerror: onError }, {
     message: receive,
@@ -101,7 +101,18 @@ function open(port, local, options) {
     return deferred.promise;
   }
 
+  // A fault inside the engine (a Rust panic, caught at the napi boundary and
+  // thrown here) or in the port must not escape into the event loop: the
+  // connection closes with it as the cause, and every pending call rejects.
   function receive(text) {
+    try {
+      deliver(text);
+    } catch (error) {
+      closeWith(error);
+    }
+  }
+
+  function deliver(text) {
     if (typeof text !== "string") {
       report(new TypeError(`message is not a string but ${typeof text}`), "EMALFORMED");
       return;
@@ -136,8 +147,9 @@ function open(port, local, options) {
           } catch (_) {
             message = text;
           }
-          callQuietly(options.onmessagelost, message);
+          callQuietly(options.onmessagelost, message, onError);
         }
+        report(new Error("message to an id this side does not have"), "ELOST");
         return;
       case REFUSED:
         if (delivery.reply) channel.send(delivery.reply);
@@ -164,8 +176,15 @@ function open(port, local, options) {
     );
   }
 
+  // Runs in a Q callback, where a throw would vanish into an unobserved
+  // promise: a fault while answering closes the connection with its cause.
   function transmitAnswer(to, resolution) {
-    if (!closedError) channel.send(engine.answer(to, resolution));
+    if (closedError) return;
+    try {
+      channel.send(engine.answer(to, resolution));
+    } catch (error) {
+      closeWith(error);
+    }
   }
 
   function transmitProgress(to, progress) {
@@ -177,7 +196,11 @@ function open(port, local, options) {
       // 0.6.1 answers an unencodable progress value with a rejection.
       return transmitAnswer(to, rejectionText(error));
     }
-    channel.send(engine.notify(to, text));
+    try {
+      channel.send(engine.notify(to, text));
+    } catch (error) {
+      closeWith(error);
+    }
   }
 
   // 0.6.1's fallbacks: an unencodable value rejects with the encoding error,
@@ -204,7 +227,7 @@ function open(port, local, options) {
 
   function report(error, code) {
     error.code = code;
-    if (onError) callQuietly(onError, error);
+    if (onError) callQuietly(onError, error, null);
   }
 
   function closeWith(reason) {
@@ -232,14 +255,34 @@ function open(port, local, options) {
   return { remote: makeRemote(""), close, closed: closedDeferred.promise, stats };
 }
 
-/** Calls a user callback; its exception must not break the message loop. */
-function callQuietly(callback, value) {
+/**
+ * Calls a user callback; its exception must not break the message loop nor
+ * reach the event loop (where it would end the process). It goes to
+ * `onError` (code ECALLBACK) when there is one, else to a process warning.
+ */
+function callQuietly(callback, value, onError) {
   try {
     callback(value);
   } catch (error) {
-    process.nextTick(() => {
-      throw error;
-    });
+    if (onError) {
+      const report = error !== null && typeof error === "object" ? error : new Error(String(error));
+      try {
+        report.code = "ECALLBACK";
+      } catch (_) {
+        // A frozen error keeps its own code.
+      }
+      callQuietly(onError, report, null);
+    } else {
+      process.emitWarning(`a q-connection-rs callback threw: ${describe(error)}`, "CallbackError");
+    }
+  }
+}
+
+function describe(error) {
+  try {
+    return error instanceof Error ? error.stack || error.message : String(error);
+  } catch (_) {
+    return "an unprintable value";
   }
 }
 

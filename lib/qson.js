@@ -78,6 +78,12 @@ function isPlain(value) {
     return proto === Object.prototype || proto === null;
 }
 
+// The stack an Error crosses with under `stacks: false`: its first line only.
+function stackless(error) {
+    var name = typeof error.name === 'string' ? error.name : 'Error';
+    return error.message ? name + ': ' + error.message : name;
+}
+
 function depthError(maxDepth) {
     return new RangeError('QSON nesting deeper than ' + maxDepth);
 }
@@ -96,6 +102,7 @@ function depthError(maxDepth) {
  *   truthy {"@": id}; its result is the decoded value (for type "function" the
  *   caller builds the function).
  * options.maxDepth: nesting limit of arrays/objects, default 1000.
+ * options.stacks: false sends each Error's stack as its first line only.
  *
  * encode throws whatever a getter, a hook or the depth limit throws; the
  * caller catches (0.6.1 answers such a failure with a rejection). encode never
@@ -110,6 +117,9 @@ function makeCodec(hooks, options) {
     }
     var maxDepth = options && options.maxDepth !== undefined ?
         options.maxDepth : DEFAULT_MAX_DEPTH;
+    // `stacks: false` keeps stack traces (file paths, code layout) off the
+    // wire; the Error still arrives as an Error, with a one-line stack.
+    var keepStacks = !(options && options.stacks === false);
     var byReference = typeof hooks.isPassByReference === 'function' ?
         hooks.isPassByReference : function () { return false; };
 
@@ -163,7 +173,7 @@ function makeCodec(hooks, options) {
         if (isError) {
             // Raw, not encoded, and before the own keys (key order matters).
             setOwn(result, 'message', value.message);
-            setOwn(result, 'stack', value.stack);
+            setOwn(result, 'stack', keepStacks ? value.stack : stackless(value));
         }
         var keys = Object.keys(value);
         for (var k = 0; k < keys.length; k++) {
