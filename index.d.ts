@@ -102,6 +102,14 @@ declare namespace Connection {
     maxMessageBytes?: number;
     /** Deepest nesting accepted in a message (default 1000). */
     maxDepth?: number;
+    /**
+     * false lets the peer reach everything 0.6.1 did (`__proto__`, `constructor`,
+     * inherited members); only for peers trusted like local code. Default true:
+     * own properties and class members only.
+     */
+    guard?: boolean;
+    /** false sends each Error's stack as its first line only (servers facing untrusted clients). Default true. */
+    stacks?: boolean;
   }
 
   export interface ConnectionStats {
