@@ -110,6 +110,14 @@ declare namespace Connection {
     guard?: boolean;
     /** false sends each Error's stack as its first line only (servers facing untrusted clients). Default true. */
     stacks?: boolean;
+    /** The connection's name in traces and on the handle; default "conn#N", counting connections from 1. */
+    name?: string;
+    /**
+     * Called with every message in and out, as the exact text that crossed the
+     * port. A throw is reported to `onerror` (code ETRACE) and never breaks
+     * the connection. `DEBUG=q-connection-rs` prints the same to stderr.
+     */
+    trace?: (direction: "in" | "out", message: string, name: string) => void;
   }
 
   export interface ConnectionStats {
@@ -127,6 +135,8 @@ declare namespace Connection {
     malformed: number;
     refused: number;
     evicted: number;
+    /** Errors reported (to `onerror` when there is one): malformed, refused and lost messages, trace callback failures. */
+    errors: number;
   }
 
   export interface ConnectionHandle<R = any> {
@@ -136,6 +146,8 @@ declare namespace Connection {
     /** Settles with the cause when the connection closes. */
     closed: QPromise<unknown>;
     stats(): ConnectionStats;
+    /** The `name` option, or "conn#N". */
+    name: string;
   }
 
   /** A Q channel: the indefinite queue of q-connection. */

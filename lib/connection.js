@@ -11,6 +11,7 @@ const { makeCodec } = require("./qson");
 const { adaptPort } = require("./ports");
 const { FarReference, unwrapFarReference } = require("./far-reference");
 const { dispatchLocal } = require("./dispatch");
+const { makeTracer, connectionName } = require("./trace");
 
 // Operation codes shared with src/napi/binding_engine.rs.
 const OP_NAMES = ["get", "set", "delete", "post", "apply", "keys"];
@@ -24,7 +25,7 @@ function Connection(port, local, options) {
 
 /**
  * Opens a connection and returns its handle:
- * `{ remote, close(reason?), closed, stats() }`.
+ * `{ remote, close(reason?), closed, stats(), name }`.
  */
 function open(port, local, options) {
   options = options || {};
@@ -38,6 +39,10 @@ function open(port, local, options) {
     maxDepth: options.maxDepth,
   });
   const onError = typeof options.onerror === "function" ? options.onerror : null;
+  const name = connectionName(options);
+  let errors = 0; // reported errors, for stats()
+  // null unless tracing is on (lib/trace.js); then it wraps the port's handlers.
+  const tracer = makeTracer(options, name, (error) => report(error, "ETRACE"));
   const slots = new SlotTable(unwrapFarReference(local));
   const closedDeferred = Q.defer();
   let closedError = null;
@@ -61,9 +66,10 @@ function open(port, local, options) {
   }, { maxDepth: options.maxDepth, stacks: options.stacks });
 
   const channel = adaptPort(port, { origin: options.origin, onerror: onError }, {
-    message: receive,
+    message: tracer ? tracer.inbound(receive) : receive,
     closed: closeWith,
   });
+  if (tracer) tracer.outbound(channel);
 
   // A promise whose messages go to the far object `id`; it fulfils to a
   // FarReference, never to itself, so `await` settles.
@@ -226,6 +232,7 @@ function open(port, local, options) {
   }
 
   function report(error, code) {
+    errors++;
     error.code = code;
     if (onError) callQuietly(onError, error, null);
   }
@@ -249,10 +256,10 @@ function open(port, local, options) {
   }
 
   function stats() {
-    return { ...engine.stats(), slots: slots.size };
+    return { ...engine.stats(), slots: slots.size, errors };
   }
 
-  return { remote: makeRemote(""), close, closed: closedDeferred.promise, stats };
+  return { remote: makeRemote(""), close, closed: closedDeferred.promise, stats, name };
 }
 
 /**
