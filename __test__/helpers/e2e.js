@@ -1,0 +1,108 @@
+'use strict';
+
+// Shared by the end-to-end port specs (ports-*.spec.js) and the peer
+// fixture: the object each peer serves, and checks on how a connection
+// closes.
+
+const Q = require('q');
+
+const CLOSED = /^Connection closed because: /;
+
+/**
+ * The root object a peer serves. `handle()` returns the peer's own
+ * connection handle (null for 0.6.1, which has none).
+ *   add(a, b)         a round trip
+ *   callBack(fn, x)   calls the caller's function fn(x) and returns its answer
+ *   hang()            never answers: a call in flight while the peer dies
+ *   exit(code)        ends the peer's process or thread with `code`
+ *   close(reason)     closes the peer's connection from its side
+ */
+function peerRoot(handle) {
+    return {
+        add: (a, b) => a + b,
+        callBack: (fn, x) => Q(fn(x)).then((y) => 'called back with ' + y),
+        hang: () => Q.defer().promise,
+        exit: (code) => process.exit(code),
+        close: (reason) => {
+            // Answered first, then closed, so the caller sees the answer.
+            setTimeout(() => handle().close(new Error(reason)), 10);
+            return 'closing';
+        }
+    };
+}
+
+/**
+ * Asserts that `promise` rejects with "Connection closed because: <cause>"
+ * before `ms` (generous: the contract is 100 ms), its `cause` an Error whose
+ * message matches `cause`. Resolves with the rejection.
+ */
+async function rejectsWithCause(t, promise, cause, ms = 2000) {
+    let timer;
+    const late = new Promise((resolve) => {
+        timer = setTimeout(() => resolve('no rejection within ' + ms + ' ms'), ms);
+    });
+    const outcome = await Promise.race([
+        Promise.resolve(promise).then((value) => 'fulfilled with ' + value, (error) => error),
+        late
+    ]);
+    clearTimeout(timer);
+    if (!(outcome instanceof Error)) {
+        t.fail(String(outcome));
+        return null;
+    }
+    t.regex(outcome.message, CLOSED);
+    t.true(outcome.cause instanceof Error, 'cause is an Error');
+    if (typeof cause === 'string') {
+        t.is(outcome.cause.message, cause);
+    } else {
+        t.regex(outcome.cause.message, cause);
+    }
+    t.is(outcome.message, 'Connection closed because: ' + outcome.cause.message);
+    return outcome;
+}
+
+/**
+ * The common round of checks on a live connection `handle` to a peerRoot:
+ * a round trip and a function passed and called back.
+ */
+async function checkCalls(t, handle) {
+    t.is(await handle.remote.invoke('add', 2, 3), 5);
+    const answer = await handle.remote.invoke('callBack', (x) => x * 10, 4);
+    t.is(answer, 'called back with 40');
+}
+
+/**
+ * Checks a connection closed by `close(reason)`: the pending call and the
+ * `closed` promise settle with the cause, and a later call rejects at once.
+ */
+async function checkLocalClose(t, handle) {
+    const pending = handle.remote.invoke('hang');
+    const closed = handle.close(new Error('done here'));
+    await rejectsWithCause(t, pending, 'done here');
+    t.is((await closed).message, 'done here');
+    t.is((await handle.closed).message, 'done here');
+    await rejectsWithCause(t, handle.remote.invoke('add', 1, 1), 'done here', 100);
+}
+
+/**
+ * Resolves with {code, signal} when `child` exits by itself; after `ms`
+ * kills it and resolves with {timedOut: true}.
+ */
+function exitOf(child, ms = 10000) {
+    return new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+            resolve({ code: child.exitCode, signal: child.signalCode });
+            return;
+        }
+        const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            resolve({ timedOut: true });
+        }, ms);
+        child.once('exit', (code, signal) => {
+            clearTimeout(timer);
+            resolve({ code, signal });
+        });
+    });
+}
+
+module.exports = { peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
