@@ -24,6 +24,7 @@
 
 pub mod protocol;
 pub mod tables;
+pub mod transport;
 
 #[cfg(feature = "node")]
 mod napi;

@@ -1,0 +1,356 @@
+//! A connection's handle ([`Link`]), its inbox, and its driver task.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use super::{Closed, ClosedBy, Config};
+
+/// Called from a tokio thread when the inbox has news and no earlier wake-up
+/// is still undrained. Must not block; the host drains later, on its thread.
+pub type Waker = Box<dyn Fn() + Send + Sync>;
+
+/// Who the peer is, as far as the handshake told us.
+#[derive(Clone, Debug, Default)]
+pub struct PeerInfo {
+    /// `ip:port` of the peer.
+    pub remote_address: String,
+    /// The request target (server side) or the URL (client side).
+    pub url: String,
+    /// Request headers (server side) or response headers (client side), lower-case names.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Everything received since the last drain, and the end if it came.
+#[derive(Debug, Default)]
+pub struct Drained {
+    pub messages: Vec<String>,
+    pub closed: Option<Closed>,
+}
+
+#[derive(Default)]
+struct InboxState {
+    messages: Vec<String>,
+    closed: Option<Closed>,
+    /// A wake-up was sent and the host has not drained since.
+    woken: bool,
+    /// The end was handed to the host: nothing more will come.
+    finished: bool,
+    waker: Option<Waker>,
+}
+
+/// Frames received and not yet taken by the host. See the module docs of
+/// `transport` for the wake-up contract.
+#[derive(Default)]
+pub(crate) struct Inbox {
+    state: Mutex<InboxState>,
+}
+
+impl Inbox {
+    fn push(&self, text: String) {
+        let mut state = self.state.lock();
+        state.messages.push(text);
+        Self::wake(&mut state);
+    }
+
+    fn close(&self, closed: Closed) {
+        let mut state = self.state.lock();
+        if state.closed.is_none() && !state.finished {
+            state.closed = Some(closed);
+        }
+        Self::wake(&mut state);
+    }
+
+    fn wake(state: &mut InboxState) {
+        if state.woken {
+            return;
+        }
+        if let Some(waker) = &state.waker {
+            state.woken = true;
+            waker();
+        }
+    }
+
+    fn set_waker(&self, waker: Waker) {
+        let mut state = self.state.lock();
+        if state.finished {
+            return;
+        }
+        state.waker = Some(waker);
+        if !state.messages.is_empty() || state.closed.is_some() {
+            Self::wake(&mut state);
+        }
+    }
+
+    fn drain(&self) -> Drained {
+        let mut state = self.state.lock();
+        state.woken = false;
+        let drained = Drained { messages: std::mem::take(&mut state.messages), closed: state.closed.take() };
+        if drained.closed.is_some() {
+            state.finished = true;
+            // The waker is the host's callback and may keep its event loop
+            // alive; after the end there is nothing left to wake it for.
+            state.waker = None;
+        }
+        drained
+    }
+}
+
+enum Command {
+    Send(Vec<String>),
+    Close(u16, String),
+}
+
+/// The host's handle on one connection. Dropping every clone closes it
+/// (code 1000), as [`Link::close`] does.
+#[derive(Clone)]
+pub struct Link {
+    commands: mpsc::UnboundedSender<Command>,
+    inbox: Arc<Inbox>,
+    info: Arc<PeerInfo>,
+}
+
+impl Link {
+    /// Queues a batch of text messages; the driver writes them and flushes once.
+    /// Dropped silently once the connection is closing (the host learns of
+    /// the end through the inbox).
+    pub fn send(&self, texts: Vec<String>) {
+        if !texts.is_empty() {
+            let _ = self.commands.send(Command::Send(texts));
+        }
+    }
+
+    /// Starts the closing handshake with `code` and `reason` (truncated to
+    /// the 123 bytes a close frame allows).
+    pub fn close(&self, code: u16, reason: &str) {
+        let _ = self.commands.send(Command::Close(code, reason.to_owned()));
+    }
+
+    /// Installs the host's wake-up; wakes at once if frames are already waiting.
+    pub fn set_waker(&self, waker: Waker) {
+        self.inbox.set_waker(waker);
+    }
+
+    /// Takes everything received since the last drain.
+    pub fn drain(&self) -> Drained {
+        self.inbox.drain()
+    }
+
+    pub fn info(&self) -> &PeerInfo {
+        &self.info
+    }
+
+    /// A handle that can close the link without keeping it open.
+    pub(crate) fn closer(&self) -> Closer {
+        Closer(self.commands.downgrade())
+    }
+}
+
+/// Closes a link if it still runs; does not keep it alive (a server's registry).
+pub(crate) struct Closer(mpsc::WeakUnboundedSender<Command>);
+
+impl Closer {
+    pub(crate) fn close(&self, code: u16, reason: &str) {
+        if let Some(commands) = self.0.upgrade() {
+            let _ = commands.send(Command::Close(code, reason.to_owned()));
+        }
+    }
+}
+
+/// Starts the driver of an open WebSocket on the current tokio runtime.
+/// `on_end` runs when the driver has finished with the socket.
+pub fn spawn<S>(ws: WebSocketStream<S>, config: Config, info: PeerInfo) -> Link
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    spawn_with(ws, config, info, None)
+}
+
+pub(crate) fn spawn_with<S>(
+    ws: WebSocketStream<S>,
+    config: Config,
+    info: PeerInfo,
+    on_end: Option<Box<dyn FnOnce() + Send>>,
+) -> Link
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (commands, receiver) = mpsc::unbounded_channel();
+    let inbox = Arc::new(Inbox::default());
+    let driver_inbox = inbox.clone();
+    tokio::spawn(async move {
+        let closed = drive(ws, receiver, &driver_inbox, &config).await;
+        driver_inbox.close(closed);
+        if let Some(on_end) = on_end {
+            on_end();
+        }
+    });
+    Link { commands, inbox, info: Arc::new(info) }
+}
+
+/// How the loop ended and what is left to do with the socket.
+enum Ending {
+    /// The socket is finished (peer closed, or reset): drop it.
+    Done(Closed),
+    /// We end it: send this close frame, then wait for the peer's.
+    Close(Closed, u16, String),
+    /// The stream is no longer readable as frames (a limit was hit mid-frame):
+    /// send the close frame, then discard raw bytes until the peer hangs up.
+    Abort(Closed, u16, String),
+}
+
+async fn drive<S>(
+    mut ws: WebSocketStream<S>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    inbox: &Inbox,
+    config: &Config,
+) -> Closed
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let far_future = Instant::now() + Duration::from_secs(86400 * 365);
+    let mut next_ping = config.ping_interval.map_or(far_future, |every| Instant::now() + every);
+    // Set while a ping is unanswered: no frame at all since it was sent.
+    let mut pong_deadline: Option<Instant> = None;
+
+    let ending = loop {
+        tokio::select! {
+            frame = ws.next() => {
+                pong_deadline = None;
+                match frame {
+                    Some(frame) => {
+                        if let Some(ending) = receive(frame, inbox) { break ending; }
+                        // Frames already buffered join the same batch.
+                        let mut ended = None;
+                        while let Some(Some(frame)) = ws.next().now_or_never() {
+                            if let Some(ending) = receive(frame, inbox) { ended = Some(ending); break; }
+                        }
+                        if let Some(ending) = ended { break ending; }
+                    }
+                    None => break Ending::Done(lost("the peer closed the socket")),
+                }
+            }
+            command = commands.recv() => match command {
+                Some(Command::Send(texts)) => {
+                    let mut result = Ok(());
+                    for text in texts {
+                        result = ws.feed(Message::text(text)).await;
+                        if result.is_err() { break; }
+                    }
+                    if let Err(error) = result.and(ws.flush().await) {
+                        break Ending::Done(failure(&error));
+                    }
+                }
+                Some(Command::Close(code, reason)) => {
+                    let message = if reason.is_empty() { "closed locally".to_owned() } else { format!("closed locally: {reason}") };
+                    break Ending::Close(Closed::new(ClosedBy::Local, code, message), code, reason);
+                }
+                None => break Ending::Close(Closed::new(ClosedBy::Local, 1000, "closed locally"), 1000, String::new()),
+            },
+            _ = sleep_until(next_ping) => {
+                let every = config.ping_interval.expect("the ping timer runs only with an interval");
+                next_ping = Instant::now() + every;
+                if pong_deadline.is_none() {
+                    pong_deadline = Some(Instant::now() + config.ping_timeout);
+                }
+                if let Err(error) = ws.send(Message::Ping(Default::default())).await {
+                    break Ending::Done(failure(&error));
+                }
+            }
+            _ = sleep_until(pong_deadline.unwrap_or(far_future)), if pong_deadline.is_some() => {
+                let message = format!("keepalive timeout: no answer to a ping within {} ms", config.ping_timeout.as_millis());
+                break Ending::Abort(Closed::new(ClosedBy::Error, 1006, message), 1001, "keepalive timeout".into());
+            }
+        }
+    };
+
+    match ending {
+        Ending::Done(closed) => closed,
+        Ending::Close(closed, code, reason) => {
+            let deadline = Instant::now() + config.close_timeout;
+            if ws.close(Some(close_frame(code, &reason))).await.is_ok() {
+                // Read until the peer's close frame and the end of the stream,
+                // so that the peer sees a clean close rather than a reset.
+                let _ = tokio::time::timeout_at(deadline, async { while let Some(Ok(_)) = ws.next().await {} }).await;
+            }
+            closed
+        }
+        Ending::Abort(closed, code, reason) => {
+            let deadline = Instant::now() + config.close_timeout;
+            let _ = tokio::time::timeout_at(deadline, async {
+                let _ = ws.send(Message::Close(Some(close_frame(code, &reason)))).await;
+                let socket = ws.get_mut();
+                let _ = socket.shutdown().await;
+                // Unread bytes at close would make the kernel send a reset,
+                // which can overtake our close frame: discard them first.
+                let mut scratch = vec![0u8; 16 << 10];
+                while matches!(socket.read(&mut scratch).await, Ok(n) if n > 0) {}
+            })
+            .await;
+            closed
+        }
+    }
+}
+
+/// Handles one received frame; `Some` ends the connection.
+fn receive(frame: Result<Message, WsError>, inbox: &Inbox) -> Option<Ending> {
+    match frame {
+        Ok(Message::Text(text)) => inbox.push(text.as_str().to_owned()),
+        Ok(Message::Binary(bytes)) => match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => inbox.push(text),
+            Err(_) => {
+                let message = "refused a binary frame that is not valid UTF-8 (messages are JSON text)";
+                return Some(Ending::Close(Closed::new(ClosedBy::Error, 1007, message), 1007, "binary frame is not UTF-8".into()));
+            }
+        },
+        Ok(Message::Close(frame)) => {
+            let (code, reason) = frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.as_str().to_owned()));
+            let message = if reason.is_empty() {
+                format!("WebSocket closed by the peer with code {code}")
+            } else {
+                format!("WebSocket closed by the peer with code {code}: {reason}")
+            };
+            return Some(Ending::Done(Closed::new(ClosedBy::Peer, code, message)));
+        }
+        // Pings are answered by tungstenite; any frame proves the peer alive.
+        Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
+        Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size })) => {
+            let message = format!("refused a message of {size} bytes: larger than maxMessageSize ({max_size})");
+            return Some(Ending::Abort(Closed::new(ClosedBy::Error, 1009, message), 1009, "message too big".into()));
+        }
+        Err(error) => return Some(Ending::Done(failure(&error))),
+    }
+    None
+}
+
+fn lost(what: &str) -> Closed {
+    Closed::new(ClosedBy::Error, 1006, format!("WebSocket connection lost: {what}"))
+}
+
+fn failure(error: &WsError) -> Closed {
+    match error {
+        WsError::ConnectionClosed | WsError::AlreadyClosed => lost("closed"),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => lost("reset without a closing handshake"),
+        WsError::Io(io) => lost(&io.to_string()),
+        other => Closed::new(ClosedBy::Error, 1002, format!("WebSocket protocol error: {other}")),
+    }
+}
+
+fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    // A close frame's payload is at most 125 bytes: 2 for the code.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    CloseFrame { code: CloseCode::from(code), reason: reason[..end].to_owned().into() }
+}

@@ -1,0 +1,96 @@
+//! The native WebSocket transport: sockets, framing, limits and keepalive on
+//! tokio threads, with no napi and no protocol knowledge. It moves text
+//! frames; the sans-IO core (`crate::protocol`) reads them on the host side.
+//!
+//! Shape (one driver per connection, as in tarpc): a [`Link`] is the cheap
+//! handle the host keeps; the driver task owns the socket and runs one
+//! `tokio::select!` loop over the socket, the link's command channel, the
+//! keepalive timer and the closing deadline.
+//!
+//! Crossing to the host is batched both ways:
+//! - outbound, [`Link::send`] takes a whole batch of texts and the driver
+//!   flushes the socket once per batch;
+//! - inbound, frames accumulate in the link's [`Inbox`]; the host's waker is
+//!   called only when the inbox goes from "nothing to report" to
+//!   "something", and the host takes everything accumulated since with
+//!   [`Link::drain`]. While the host is busy, frames keep accumulating, so a
+//!   slow host gets fewer, larger batches instead of a queue of wake-ups.
+//!
+//! The end of a connection is reported exactly once, through the inbox,
+//! after every message received before it ([`Closed`]).
+
+mod client;
+mod link;
+mod server;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+pub use client::{connect, ClientOptions};
+pub use link::{spawn, Drained, Link, PeerInfo, Waker};
+pub use server::{listen, Server};
+
+/// Limits and keepalive of a connection (both sides).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Largest message (and frame) accepted; a larger one closes the
+    /// connection with code 1009.
+    pub max_message_size: usize,
+    /// How often to ping the peer; `None` disables keepalive.
+    pub ping_interval: Option<Duration>,
+    /// How long to wait for any frame after a ping before giving up on the peer.
+    pub ping_timeout: Duration,
+    /// How long a local close waits for the peer's closing handshake.
+    pub close_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_message_size: 64 << 20,
+            ping_interval: Some(Duration::from_secs(30)),
+            ping_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Config {
+    /// Socket buffers are kept small (tungstenite defaults to 128 KiB each,
+    /// eagerly allocated): a server holds thousands of mostly idle links.
+    pub(crate) fn websocket(&self) -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(8 << 10)
+            .write_buffer_size(0)
+            .max_message_size(Some(self.max_message_size))
+            .max_frame_size(Some(self.max_message_size))
+    }
+}
+
+/// Who ended a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClosedBy {
+    /// The host called [`Link::close`] or dropped the link, or the server shut down.
+    Local,
+    /// The peer sent a close frame.
+    Peer,
+    /// The transport failed: reset, protocol error, limit, keepalive timeout.
+    Error,
+}
+
+/// Why a connection ended: what the host rejects its pending calls with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub by: ClosedBy,
+    /// The WebSocket close code sent or received (1006 when there was none).
+    pub code: u16,
+    /// A sentence for people: what happened, with the peer's reason if any.
+    pub message: String,
+}
+
+impl Closed {
+    pub(crate) fn new(by: ClosedBy, code: u16, message: impl Into<String>) -> Self {
+        Closed { by, code, message: message.into() }
+    }
+}
