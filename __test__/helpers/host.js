@@ -5,10 +5,8 @@
 // worker fixture and by the in-process (Q queue) specs alike.
 
 const Q = require('q');
-const Q097 = require('q-connection/node_modules/q');
 const Connection = require('../..');
-const Connection061 = require('q-connection');
-const adapt061 = require('q-connection/adapt');
+const { Connection: Connection061, adapt: adapt061, Q: Q097 } = require('./q-connection-061');
 const { makeService } = require('../fixtures/service');
 
 /**

@@ -8,9 +8,8 @@
 const path = require('path');
 const { MessageChannel, Worker } = require('worker_threads');
 const Q = require('q');
-const Q097 = require('q-connection/node_modules/q');
 const Connection = require('../..');
-const Connection061 = require('q-connection');
+const { Connection: Connection061, Q: Q097 } = require('./q-connection-061');
 const Queue = require('../../lib/queue');
 const { serve } = require('./host');
 
@@ -31,6 +30,27 @@ function channelPair() {
         { get: ba.get, put: ab.put, close, closed: ba.closed },
         { get: ab.get, put: ba.put, close, closed: ab.closed },
     ];
+}
+
+/**
+ * The same channel with q 0.9.7 promises, for a 0.6.1 endpoint, as its own
+ * q/queue would give it. (0.6.1 leaves the rejection of its last get()
+ * unhandled when the channel closes; q 1.x would report that process-wide.)
+ */
+function channelFor061(channel) {
+    // Handlers are attached at once: Q097(promise) would attach them a tick
+    // later, after q 1.x has reported the rejection as unhandled.
+    const convert = (promise) => {
+        const deferred = Q097.defer();
+        promise.then(deferred.resolve, deferred.reject);
+        return deferred.promise;
+    };
+    return {
+        get: () => convert(channel.get()),
+        put: channel.put,
+        close: channel.close,
+        closed: convert(channel.closed),
+    };
 }
 
 /**
@@ -86,8 +106,8 @@ function queueTransport() {
         connect({ impl = 'rs', caller = 'rs', local, options, farOptions } = {}) {
             const [near, far] = channelPair();
             pairs.push(near);
-            serve(far, impl, farOptions);
-            const peer = openCaller(near, caller, local, options);
+            serve(impl === '0.6.1' ? channelFor061(far) : far, impl, farOptions);
+            const peer = openCaller(caller === '0.6.1' ? channelFor061(near) : near, caller, local, options);
             peer.inject = (text) => near.put(text);
             peer.peerCloseCause = (message) => message;
             return peer;
@@ -98,4 +118,4 @@ function queueTransport() {
     };
 }
 
-module.exports = { workerTransport, queueTransport, channelPair };
+module.exports = { workerTransport, queueTransport, channelPair, channelFor061 };

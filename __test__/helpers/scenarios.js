@@ -15,7 +15,7 @@
 // 0.6.1 (it fulfils to itself); they pipeline on it instead.
 
 const Q = require('q');
-const Q097 = require('q-connection/node_modules/q');
+const { Q: Q097 } = require('./q-connection-061');
 const { Thing } = require('../fixtures/service');
 
 const rsCaller = (env) => env.caller === 'rs';
@@ -70,6 +70,8 @@ const scenarios = [
     },
     {
         title: 'op "put" (older Q) sets; its answer to an unknown id reaches onmessagelost',
+        // 0.6.1 itself refuses "put": its q 0.9.7 knows only "set".
+        when: (env) => env.impl === 'rs',
         async run(t, env) {
             const peer = env.connect();
             peer.inject(JSON.stringify({ type: 'send', to: '', from: 'PUT-QUESTION', op: 'put', args: ['foo', 7] }));
