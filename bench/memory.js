@@ -1,0 +1,60 @@
+"use strict";
+
+// The memory scenario, run in a child process of its own (node
+// --expose-gc bench/memory.js <peer> <calls>) so that its RSS is not mixed
+// with the other measurements: `calls` calls of register(callback, i), each
+// passing a fresh callback, in waves of WAVE in flight, server in a worker
+// thread. Prints one JSON line: RSS after a warm-up and at the end (after a
+// full GC in both threads), and the client's table sizes when it has stats().
+
+const path = require("path");
+const { Worker, MessageChannel } = require("worker_threads");
+const { once } = require("events");
+const { peers } = require("./peers");
+
+const WAVE = 1000;
+
+async function main() {
+  const [name, countText] = process.argv.slice(2);
+  const count = Number(countText);
+  const worker = new Worker(path.join(__dirname, "worker.js"));
+  const { port1, port2 } = new MessageChannel();
+  worker.postMessage({ serve: name, port: port2 }, [port2]);
+  await once(worker, "message");
+  const client = peers[name].client(port1);
+
+  async function run(calls) {
+    for (let done = 0; done < calls; done += WAVE) {
+      const wave = [];
+      for (let i = 0; i < WAVE; i++) wave.push(client.register(() => i, i));
+      const answers = await Promise.all(wave);
+      if (answers[WAVE - 1] !== WAVE - 1) throw new Error("wrong answer to register");
+    }
+  }
+
+  async function collect() {
+    global.gc();
+    worker.postMessage({ gc: true });
+    await once(worker, "message");
+    global.gc();
+    return process.memoryUsage().rss;
+  }
+
+  await run(WAVE * 10);
+  const before = await collect();
+  const start = Date.now();
+  await run(count);
+  const seconds = (Date.now() - start) / 1000;
+  const after = await collect();
+  const stats = typeof client.stats === "function" ? client.stats() : null;
+  process.stdout.write(
+    JSON.stringify({ peer: name, calls: count, seconds, rssBefore: before, rssAfter: after, stats }) + "\n"
+  );
+  client.close();
+  await worker.terminate();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
