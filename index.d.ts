@@ -164,7 +164,8 @@ declare namespace Connection {
   export { Connection };
   export function open<R = any, L = any>(port: Port, local?: L, options?: ConnectionOptions): ConnectionHandle<R>;
   export function Queue<T = unknown>(): Channel<T>;
-  export const FarReference: { prototype: FarReference };
+  /** The class of far references, for `instanceof`; made by the library, not by users. */
+  export const FarReference: abstract new (promise: never) => FarReference;
 }
 
 export = Connection;

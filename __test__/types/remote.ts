@@ -109,3 +109,21 @@ async function untyped() {
   void anything;
 }
 void untyped;
+
+// A FarReference can be recognised at run time, and narrows.
+function isFar(value: unknown): value is FarReference<Counter> {
+  return value instanceof Connection.FarReference;
+}
+void isFar;
+async function narrowing(value: FarReference<Counter> | Point) {
+  if (value instanceof Connection.FarReference) {
+    const next: number = await value.invoke("next", 1);
+    void next;
+  } else {
+    const x: number = value.x;
+    void x;
+  }
+  // @ts-expect-error: far references are made by the library, not constructed
+  new Connection.FarReference(api);
+}
+void narrowing;
