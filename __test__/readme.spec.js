@@ -9,6 +9,7 @@
 //   `// prints: TEXT` says that TEXT is the next line the block writes to
 //   stdout, and stdout must be exactly those lines, in order.
 // - ```ts blocks are type-checked together with tsc (strict).
+// - Relative links must name files that exist, and `npm run X` a script.
 // - ```js norun (or ```ts norun) marks a block that is not runnable on its
 //   own; keep those rare. Other languages (sh, text) are not code to run.
 
@@ -61,6 +62,17 @@ test("the README has runnable blocks, and few marked norun", (t) => {
   t.true(runnable.length >= 2);
   const skipped = blocks.filter((b) => b.flags.includes("norun")).length;
   t.true(skipped <= 2, `${skipped} blocks are marked norun`);
+});
+
+test("every relative link and image of the README names a file in the repository", (t) => {
+  const targets = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((href) => !/^[a-z]+:/i.test(href));
+  t.true(targets.length > 0);
+  for (const target of targets) t.true(fs.existsSync(path.join(root, target)), `${target} is missing`);
+});
+
+test("every `npm run` script the README mentions exists", (t) => {
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+  for (const [, name] of readme.matchAll(/npm run ([\w:-]+)/g)) t.truthy(scripts[name], `npm run ${name}`);
 });
 
 for (const block of runnable) {
