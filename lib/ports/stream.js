@@ -84,9 +84,13 @@ function adaptStream(port, options, link) {
 
     // Ends our writing side (flushing what is written) and then destroys
     // both sides. Errors after this point are ignored: the link is closed.
+    var quiet = false;
     function shutDown() {
-        readable.on('error', noop);
-        writable.on('error', noop);
+        if (!quiet) {
+            quiet = true;
+            readable.on('error', noop);
+            if (!duplex) writable.on('error', noop);
+        }
         if (writable.destroyed || writable.writableEnded) {
             destroy();
         } else {
