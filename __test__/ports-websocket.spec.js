@@ -1,0 +1,146 @@
+'use strict';
+
+// End to end through Connection over WebSockets on 127.0.0.1: `ws` on both
+// sides, a W3C WebSocket client (Node's global one, else undici's) against
+// a `ws` server, clients in child processes, and q-connection 0.6.1 on
+// either end of a `ws` socket.
+
+const path = require('path');
+const net = require('net');
+const test = require('ava');
+const { fork } = require('child_process');
+const { WebSocketServer, WebSocket } = require('ws');
+const QConnection061 = require('q-connection');
+const { open } = require('../lib/connection');
+const { rejectsWithCause, checkCalls, checkLocalClose, exitOf, peerRoot } = require('./helpers/e2e');
+
+const PEER = path.join(__dirname, 'fixtures', 'peer.js');
+const W3CWebSocket = globalThis.WebSocket || require('undici').WebSocket;
+
+async function wsServer(t) {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    t.teardown(() => {
+        server.clients.forEach((socket) => socket.terminate());
+        return new Promise((resolve) => server.close(resolve));
+    });
+    return {
+        port: server.address().port,
+        url: 'ws://127.0.0.1:' + server.address().port,
+        accepted: () => new Promise((resolve) => server.once('connection', resolve))
+    };
+}
+
+// A client socket of `Kind` to a fresh server, the server side served by
+// ours as a peerRoot; resolves with both ends.
+async function servedPair(t, Kind) {
+    const server = await wsServer(t);
+    const accepted = server.accepted();
+    const client = new Kind(server.url);
+    t.teardown(() => client.close());
+    const socket = await accepted;
+    const far = open(socket, peerRoot(() => far));
+    return { client, socket, far };
+}
+
+test('ws: round trip, callback, close() closes the far side with 1000', async (t) => {
+    const { client, far } = await servedPair(t, WebSocket);
+    // Calls made while the client connects are queued until 'open'.
+    const handle = open(client, {});
+    await checkCalls(t, handle);
+    await checkLocalClose(t, handle);
+    t.is((await far.closed).message, 'WebSocket closed: 1000');
+    t.is(client.listenerCount('message'), 0);
+});
+
+test('ws: the server side terminated in the middle of a call', async (t) => {
+    const { client, socket, far } = await servedPair(t, WebSocket);
+    const handle = open(client, {});
+    t.is(await handle.remote.invoke('add', 1, 2), 3);
+    const pending = handle.remote.invoke('hang');
+    socket.terminate();
+    await rejectsWithCause(t, pending, 'WebSocket closed: 1006');
+    t.is((await far.closed).message, 'WebSocket closed: 1006');
+});
+
+test('W3C WebSocket: round trip, callback, close()', async (t) => {
+    const { client, far } = await servedPair(t, W3CWebSocket);
+    const handle = open(client, {});
+    await checkCalls(t, handle);
+    await checkLocalClose(t, handle);
+    t.is((await far.closed).message, 'WebSocket closed: 1000');
+});
+
+test('W3C WebSocket: the server side terminated in the middle of a call', async (t) => {
+    const { client, socket } = await servedPair(t, W3CWebSocket);
+    const handle = open(client, {});
+    t.is(await handle.remote.invoke('add', 1, 2), 3);
+    const pending = handle.remote.invoke('hang');
+    socket.terminate();
+    await rejectsWithCause(t, pending, 'WebSocket closed: 1006');
+});
+
+test('W3C WebSocket: a refused connection rejects the queued call', async (t) => {
+    // A port nobody listens on: taken, then released.
+    const probe = net.createServer();
+    await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address();
+    await new Promise((resolve) => probe.close(resolve));
+    const handle = open(new W3CWebSocket('ws://127.0.0.1:' + port), {});
+    await rejectsWithCause(t, handle.remote.invoke('add', 1, 2), 'WebSocket closed: 1006');
+});
+
+for (const [scheme, name] of [['ws', 'ws'], ['w3c', 'W3C WebSocket']]) {
+    test(`child with a ${name} client: killed in the middle of a call`, async (t) => {
+        const server = await wsServer(t);
+        const accepted = server.accepted();
+        const child = fork(PEER, [scheme + ':' + server.port]);
+        t.teardown(() => child.kill('SIGKILL'));
+        const handle = open(await accepted, {});
+        await checkCalls(t, handle);
+        const pending = handle.remote.invoke('hang');
+        child.kill('SIGKILL');
+        await rejectsWithCause(t, pending, 'WebSocket closed: 1006');
+    });
+
+    test(`child with a ${name} client: exits by itself once we close`, async (t) => {
+        const server = await wsServer(t);
+        const accepted = server.accepted();
+        const child = fork(PEER, [scheme + ':' + server.port], {
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+        });
+        t.teardown(() => child.kill('SIGKILL'));
+        child.disconnect(); // the socket is the child's only connection
+        const handle = open(await accepted, {});
+        t.is(await handle.remote.invoke('add', 2, 2), 4);
+        await handle.close();
+        t.deepEqual(await exitOf(child), { code: 0, signal: null });
+    });
+}
+
+test('interop: ours (client) calls q-connection 0.6.1 (server side)', async (t) => {
+    const server = await wsServer(t);
+    const accepted = server.accepted();
+    const client = new WebSocket(server.url);
+    t.teardown(() => client.terminate());
+    QConnection061(await accepted, peerRoot(null));
+    const handle = open(client, {});
+    await checkCalls(t, handle);
+    t.is(await handle.remote.invoke('add', 'a', 'b'), 'ab');
+});
+
+test('interop: q-connection 0.6.1 (client) calls ours (server side)', async (t) => {
+    const server = await wsServer(t);
+    const accepted = server.accepted();
+    const client = new WebSocket(server.url);
+    t.teardown(() => client.terminate());
+    const socket = await accepted;
+    const far = open(socket, peerRoot(() => far));
+    // 0.6.1 sends on a `ws` socket at once: it needs an open one.
+    if (client.readyState !== WebSocket.OPEN) {
+        await new Promise((resolve) => client.once('open', resolve));
+    }
+    await checkCalls(t, { remote: QConnection061(client, peerRoot(null)) });
+    client.terminate();
+    t.is((await far.closed).message, 'WebSocket closed: 1006');
+});
