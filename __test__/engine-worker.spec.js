@@ -37,6 +37,22 @@ test('README: Connection(new Worker(...)) reaches the worker\'s parentPort', asy
     }
 });
 
+test('a Worker that exits rejects pending calls with the exit as cause', async (t) => {
+    const worker = new Worker(COUNTER_WORKER);
+    const handle = Connection.open(worker, {});
+    let called;
+    const answered = new Promise((resolve) => { called = resolve; });
+    // The worker waits on our listener, which never answers.
+    const pending = handle.remote.invoke('tick', 1, () => { called(); return Q.defer().promise; });
+    await answered;
+    await worker.terminate();
+    const error = await pending.then(() => null, (e) => e);
+    t.is(error.message, 'Connection closed because: worker exited with code 1');
+    t.is(error.cause, await handle.closed);
+    t.is(handle.stats().questions, 0);
+    t.is((await handle.remote.invoke('next').then(() => null, (e) => e)).message, error.message);
+});
+
 test('README: a MessageChannel pair in one thread, both sides serving', async (t) => {
     const port = new MessageChannel();
     const near = Connection.open(port.port1, { side: () => 'near' });

@@ -286,6 +286,16 @@ const scenarios = [
             t.is(await thing.get('name'), 'far');
             t.is(await thing.set('name', 'near'), undefined);
             t.deepEqual(await thing.keys(), ['name']);
+            t.is(await thing.del('name'), undefined);
+            t.deepEqual(await thing.keys(), []);
+            t.is(await thing.set('name', 'near'), undefined);
+            const { promise } = await remote.invoke('boxedAdder', 5);
+            const boxed = await promise;
+            t.true(boxed instanceof Connection.FarReference);
+            t.is(await boxed.fcall(1), 6);
+            t.is(await boxed.fapply([2]), 7);
+            t.is(await boxed.dispatch('apply', [null, [3]]), 8);
+            t.true(env.Q.isPromise(boxed.delete('x')));
             t.true(env.Q.isPromise(thing.promise()));
             // A FarReference sent back stands for the far object itself.
             t.is(await remote.invoke('sendTo', thing, 'hello', 'back'), 'back from near');
@@ -326,6 +336,23 @@ const scenarios = [
                 t.is(await far.remote.invoke('next'), 0);
                 if (env.impl === 'rs') t.is((await far.remote.invoke('stats')).exports, 1);
             }
+        },
+    },
+    {
+        title: 'LRU capacity 2: a message refreshes an export, the least recently used goes',
+        when: rsCaller,
+        async run(t, env) {
+            const { remote } = env.connect({ farOptions: { capacity: 2 } });
+            const a = await remote.invoke('makeThing', 'a');
+            const b = await remote.invoke('makeThing', 'b');
+            t.is(await a.invoke('hello'), 'hello from a'); // a is now the most recent
+            const c = await remote.invoke('makeThing', 'c'); // evicts b
+            t.is(await a.invoke('hello'), 'hello from a');
+            t.is(await c.invoke('hello'), 'hello from c');
+            b.invoke('hello').fail(() => {}); // lost: never answered
+            const lost = await until(() => remote.invoke('lost').then((l) => l.length && l), 'b to be lost');
+            t.is(lost.length, 1);
+            t.deepEqual(lost[0].args, ['hello', []]);
         },
     },
     {
