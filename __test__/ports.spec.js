@@ -8,7 +8,7 @@ const path = require('path');
 const test = require('ava');
 const { MessageChannel, Worker } = require('worker_threads');
 const { WebSocketServer, WebSocket } = require('ws');
-const Queue = require('../lib/queue');
+const { channelPair } = require('./helpers/e2e');
 const { adaptPort, REFUSAL } = require('../lib/ports');
 
 // A sink that records, with promises for the next message and for closing.
@@ -205,20 +205,8 @@ test('ws: close() while connecting does not crash and reports once', async (t) =
     t.is(r.closedCalls, 1);
 });
 
-function makeQChannelPair() {
-    const ab = Queue();
-    const ba = Queue();
-    const side = (inbox, outbox) => ({
-        get: inbox.get,
-        put: outbox.put,
-        close(reason) { inbox.close(reason); outbox.close(reason); },
-        closed: inbox.closed
-    });
-    return [side(ba, ab), side(ab, ba)];
-}
-
 test('Q channel pair: both directions and close', async (t) => {
-    const [left, right] = makeQChannelPair();
+    const [left, right] = channelPair();
     const rl = recorder();
     const rr = recorder();
     const l = adaptPort(left, {}, rl.sink);
@@ -240,7 +228,7 @@ test('Q channel pair: both directions and close', async (t) => {
 });
 
 test('Q channel: a non-Error close reason is wrapped', async (t) => {
-    const [left] = makeQChannelPair();
+    const [left] = channelPair();
     const r = recorder();
     adaptPort(left, {}, r.sink);
     left.close('just text');

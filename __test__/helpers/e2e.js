@@ -5,6 +5,7 @@
 // closes.
 
 const Q = require('q');
+const Queue = require('../../lib/queue');
 
 const CLOSED = /^Connection closed because: /;
 
@@ -105,4 +106,17 @@ function exitOf(child, ms = 10000) {
     });
 }
 
-module.exports = { peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
+/** Two Q channels joined back to back: what one puts, the other gets. */
+function channelPair() {
+    const ab = Queue();
+    const ba = Queue();
+    const side = (inbox, outbox) => ({
+        get: inbox.get,
+        put: outbox.put,
+        close(reason) { inbox.close(reason); outbox.close(reason); },
+        closed: inbox.closed
+    });
+    return [side(ba, ab), side(ab, ba)];
+}
+
+module.exports = { channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
