@@ -53,6 +53,14 @@ const VALUES = {
     mixed: () => ({ f: fn, list: [new Instance(), 'x'], n: NaN }),
     'top-level string': () => 'just text',
     'top-level undefined': () => undefined,
+    // Unencodable: the answer is a rejection carrying what the getter threw
+    // (and a call with it in its args sends nothing).
+    'throwing getter': () => ({
+        ok: 1,
+        get bad() {
+            throw fixedError;
+        },
+    }),
 };
 
 /** The far root: answers with, rejects with, or notifies `make()`. */

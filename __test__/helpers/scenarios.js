@@ -168,6 +168,8 @@ const scenarios = [
             t.is(await thing.invoke('hello', 'hey'), 'hey from w');
             t.is(await thing.get('name'), 'w');
             t.is(await remote.invoke('makeCounter').invoke('next'), 1);
+            // The promise for the far object, sent back before it settles.
+            t.is(await remote.invoke('sendTo', remote.invoke('makeThing', 'x'), 'hello', 'yo'), 'yo from x');
         },
     },
     {
