@@ -118,6 +118,10 @@ declare namespace Connection {
      * the connection. `DEBUG=q-connection-rs` prints the same to stderr.
      */
     trace?: (direction: "in" | "out", message: string, name: string) => void;
+    /** Calls from the peer served at once (default 10,000); past it a call is refused with a rejection. */
+    maxPendingCalls?: number;
+    /** References exported at once (default 100,000); past it the answer needing one rejects. */
+    maxExports?: number;
   }
 
   export interface ConnectionStats {
@@ -137,6 +141,10 @@ declare namespace Connection {
     evicted: number;
     /** Errors reported (to `onerror` when there is one): malformed, refused and lost messages, trace callback failures. */
     errors: number;
+    /** Calls refused because maxPendingCalls were being served. */
+    callsRefused: number;
+    /** Exports refused because maxExports were alive. */
+    exportsRefused: number;
   }
 
   export interface ConnectionHandle<R = any> {

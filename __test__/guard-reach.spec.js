@@ -7,7 +7,7 @@ const test = require('ava');
 const Q = require('q');
 const { MessageChannel } = require('worker_threads');
 const { open } = require('..');
-const { rawPeer, rejectionMessage, prototypeSnapshot } = require('./helpers/raw-peer');
+const { rawPeer, closeAll, rejectionMessage, prototypeSnapshot } = require('./helpers/raw-peer');
 
 class Counter {
     constructor() {
@@ -38,6 +38,7 @@ function makeRoot() {
 }
 
 const before = prototypeSnapshot();
+test.after.always(closeAll);
 test.afterEach.always((t) => {
     t.deepEqual(prototypeSnapshot(), before, 'a shared prototype changed');
     t.is({}.polluted, undefined);

@@ -37,6 +37,8 @@ function open(port, local, options) {
     capacity,
     maxMessageBytes: options.maxMessageBytes,
     maxDepth: options.maxDepth,
+    maxPendingCalls: options.maxPendingCalls,
+    maxExports: options.maxExports,
   });
   const onError = typeof options.onerror === "function" ? options.onerror : null;
   const name = connectionName(options);
@@ -109,11 +111,20 @@ function open(port, local, options) {
 
   // A fault inside the engine (a Rust panic, caught at the napi boundary and
   // thrown here) or in the port must not escape into the event loop: the
-  // connection closes with it as the cause, and every pending call rejects.
+  // connection closes, port included, with it as the cause, and every
+  // pending call rejects.
   function receive(text) {
     try {
       deliver(text);
     } catch (error) {
+      fault(error);
+    }
+  }
+
+  function fault(error) {
+    try {
+      channel.close(error);
+    } finally {
       closeWith(error);
     }
   }
@@ -157,10 +168,14 @@ function open(port, local, options) {
         }
         report(new Error("message to an id this side does not have"), "ELOST");
         return;
-      case REFUSED:
+      case REFUSED: {
+        const error = new Error(delivery.error);
         if (delivery.reply) channel.send(delivery.reply);
-        report(new Error(delivery.error), delivery.code);
+        // A refused answer to one of our calls rejects that call.
+        if (delivery.question != null) slots.take(delivery.question).reject(error);
+        report(error, delivery.code);
         return;
+      }
       default:
         return; // an unknown message type: ignored, as the protocol says
     }
@@ -189,7 +204,7 @@ function open(port, local, options) {
     try {
       channel.send(engine.answer(to, resolution));
     } catch (error) {
-      closeWith(error);
+      fault(error);
     }
   }
 
@@ -205,7 +220,7 @@ function open(port, local, options) {
     try {
       channel.send(engine.notify(to, text));
     } catch (error) {
-      closeWith(error);
+      fault(error);
     }
   }
 

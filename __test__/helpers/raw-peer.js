@@ -17,8 +17,11 @@ const { open } = require('../..');
  *   `resolution` tree of its answer (`{"!": ...}` for a rejection);
  * - `close()`: closes the far end, which closes the connection.
  */
+const live = new Set();
+
 function rawPeer(local, options = {}) {
     const { port1, port2 } = new MessageChannel();
+    live.add(port2);
     const errors = [];
     const received = [];
     const waiting = new Map();
@@ -47,9 +50,16 @@ function rawPeer(local, options = {}) {
             });
         },
         close() {
+            live.delete(port2);
             port2.close();
         }
     };
+}
+
+/** Closes every raw peer still open (for `test.after.always`), so a failed test cannot keep the process alive. */
+function closeAll() {
+    for (const port of live) port.close();
+    live.clear();
 }
 
 /** The `message` of a raw rejection tree, or a note that it did not reject. */
@@ -65,4 +75,4 @@ function prototypeSnapshot() {
     return protos.map((proto) => Reflect.ownKeys(proto).map(String).sort().join(','));
 }
 
-module.exports = { rawPeer, rejectionMessage, prototypeSnapshot };
+module.exports = { rawPeer, closeAll, rejectionMessage, prototypeSnapshot };

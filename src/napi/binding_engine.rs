@@ -10,6 +10,10 @@ pub struct BindingEngineOptions {
     pub capacity: Option<u32>,
     pub max_message_bytes: Option<u32>,
     pub max_depth: Option<u32>,
+    /// Calls from the peer served at once (default 10,000).
+    pub max_pending_calls: Option<u32>,
+    /// Exports alive at once (default 100,000).
+    pub max_exports: Option<u32>,
 }
 
 /// What JS must do with one incoming message (see `Delivery` in the core).
@@ -29,6 +33,8 @@ pub struct BindingDelivery {
     pub code: Option<String>,
     /// For a refusal: an envelope to transmit so the asker's promise rejects.
     pub reply: Option<String>,
+    /// For a refusal of a resolve: the slot of our question to reject with `error`.
+    pub question: Option<u32>,
 }
 
 #[napi(object)]
@@ -46,6 +52,8 @@ pub struct BindingStats {
     pub malformed: f64,
     pub refused: f64,
     pub evicted: f64,
+    pub calls_refused: f64,
+    pub exports_refused: f64,
 }
 
 /// Exports and questions freed by the engine, for JS to drop from its slots.
@@ -58,10 +66,22 @@ pub struct BindingClosed {
 #[napi(js_name = "Engine")]
 pub struct BindingEngine {
     inner: Connection,
+    /// Set by `debugArmPanic`: the next `receive` panics (fault-path tests).
+    panic_armed: bool,
 }
 
 fn delivery(kind: u32) -> BindingDelivery {
-    BindingDelivery { kind, slot: 0, op: 0, payload: None, answer_to: None, error: None, code: None, reply: None }
+    BindingDelivery {
+        kind,
+        slot: 0,
+        op: 0,
+        payload: None,
+        answer_to: None,
+        error: None,
+        code: None,
+        reply: None,
+        question: None,
+    }
 }
 
 fn op_from_code(code: u32) -> Result<Op> {
@@ -87,16 +107,21 @@ impl BindingEngine {
                 Limits {
                     max_message_bytes: o.max_message_bytes.map_or(defaults.max_message_bytes, |n| n as usize),
                     max_depth: o.max_depth.map_or(defaults.max_depth, |n| n as usize),
+                    max_pending_calls: o.max_pending_calls.map_or(defaults.max_pending_calls, |n| n as usize),
+                    max_exports: o.max_exports.map_or(defaults.max_exports, |n| n as usize),
                 },
             ),
             None => (None, defaults),
         };
-        BindingEngine { inner: Connection::new(Options { capacity, limits }) }
+        BindingEngine { inner: Connection::new(Options { capacity, limits }), panic_armed: false }
     }
 
     /// Parses and routes one incoming message text.
     #[napi(catch_unwind)]
     pub fn receive(&mut self, text: String) -> BindingDelivery {
+        if std::mem::take(&mut self.panic_armed) {
+            panic!("debugArmPanic: a panic inside Engine.receive");
+        }
         match self.inner.receive(&text) {
             Ok(Delivery::Call { slot, op, args, answer_to }) => BindingDelivery {
                 slot,
@@ -113,10 +138,11 @@ impl BindingEngine {
             }
             Ok(Delivery::Lost) => delivery(3),
             Ok(Delivery::Ignored) => delivery(4),
-            Err(Refusal { error, reply }) => BindingDelivery {
+            Err(Refusal { error, reply, question }) => BindingDelivery {
                 error: Some(error.to_string()),
                 code: Some(error.code().to_owned()),
                 reply,
+                question,
                 ..delivery(5)
             },
         }
@@ -142,10 +168,18 @@ impl BindingEngine {
         self.inner.notify(&to, &progress_json)
     }
 
-    /// A new id for the value JS keeps in `slot`.
+    /// A new id for the value JS keeps in `slot`. Throws past `maxExports`.
     #[napi(catch_unwind)]
-    pub fn export(&mut self, slot: u32) -> String {
-        self.inner.export(slot)
+    pub fn export(&mut self, slot: u32) -> Result<String> {
+        self.inner.export(slot).map_err(|e| Error::from_reason(e.to_string()))
+    }
+
+    /// Test hook for the fault path: makes the next `receive` panic, so a
+    /// test can prove the panic is caught at the napi boundary (it becomes a
+    /// JS exception) and the connection closes with it as the cause.
+    #[napi]
+    pub fn debug_arm_panic(&mut self) {
+        self.panic_armed = true;
     }
 
     /// Slots of exports the LRU forgot since the last call.
@@ -183,6 +217,8 @@ impl BindingEngine {
             malformed: s.malformed as f64,
             refused: s.refused as f64,
             evicted: s.evicted as f64,
+            calls_refused: s.calls_refused as f64,
+            exports_refused: s.exports_refused as f64,
         }
     }
 }

@@ -4,6 +4,7 @@ use serde_json::value::RawValue;
 
 use super::error::ProtocolError;
 use super::message::{self, Envelope, Limits};
+use super::salvage::{salvage, Salvage};
 use crate::tables::{IdSource, Local, Locals, Slot};
 
 /// The operations of a `send` message. `put` (Q before 0.9.7) arrives as `Set`.
@@ -63,11 +64,14 @@ pub enum Delivery<'a> {
 }
 
 /// A message that was not delivered. `reply`, when present, is an envelope
-/// to transmit so that the asker's promise rejects instead of hanging.
+/// to transmit so that the asker's promise rejects instead of hanging;
+/// `question`, when present, is the slot of our own question that the
+/// refused message was answering, which the host rejects with `error`.
 #[derive(Debug)]
 pub struct Refusal {
     pub error: ProtocolError,
     pub reply: Option<String>,
+    pub question: Option<Slot>,
 }
 
 /// Counters the host shows through `stats()`.
@@ -84,6 +88,10 @@ pub struct Stats {
     pub malformed: u64,
     pub refused: u64,
     pub evicted: u64,
+    /// Calls refused because `max_pending_calls` were being served.
+    pub calls_refused: u64,
+    /// Exports refused because `max_exports` were alive.
+    pub exports_refused: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,6 +121,8 @@ pub struct Connection {
     limits: Limits,
     stats: Stats,
     closed: bool,
+    /// Calls delivered to the host and not yet answered.
+    pending_calls: usize,
 }
 
 impl Connection {
@@ -120,20 +130,28 @@ impl Connection {
         Connection {
             locals: Locals::new(options.capacity),
             ids: IdSource::default(),
-            limits: options.limits,
+            limits: Limits {
+                // An LRU no larger than the bound evicts before reaching it.
+                max_exports: match options.capacity {
+                    Some(capacity) if capacity > 0 && capacity <= options.limits.max_exports => usize::MAX,
+                    _ => options.limits.max_exports,
+                },
+                ..options.limits
+            },
             stats: Stats::default(),
             closed: false,
+            pending_calls: 0,
         }
     }
 
     /// Parses and routes one incoming message text.
     pub fn receive<'a>(&mut self, text: &'a str) -> Result<Delivery<'a>, Refusal> {
         if self.closed {
-            return Err(Refusal { error: ProtocolError::Closed, reply: None });
+            return Err(Refusal { error: ProtocolError::Closed, reply: None, question: None });
         }
         let envelope = message::parse(text, &self.limits).map_err(|error| {
             self.stats.malformed += 1;
-            Refusal { error, reply: None }
+            self.refuse_malformed(text, error)
         })?;
         Ok(match envelope {
             Envelope::Send { to, from, op, args } => {
@@ -144,10 +162,14 @@ impl Connection {
                 };
                 let Some(op) = Op::parse(&op) else {
                     self.stats.refused += 1;
-                    let error = ProtocolError::UnknownOperation(op.into_owned());
-                    let reply = self.answer(&from, &message::rejection_json(&error.to_string()));
-                    return Err(Refusal { error, reply: Some(reply) });
+                    return Err(self.refuse_call(&from, ProtocolError::UnknownOperation(op.into_owned())));
                 };
+                if self.pending_calls >= self.limits.max_pending_calls {
+                    self.stats.calls_refused += 1;
+                    let limit = self.limits.max_pending_calls;
+                    return Err(self.refuse_call(&from, ProtocolError::TooManyPendingCalls { limit }));
+                }
+                self.pending_calls += 1;
                 Delivery::Call { slot: local.slot(), op, args, answer_to: from }
             }
             Envelope::Resolve { to, resolution } => {
@@ -171,6 +193,30 @@ impl Connection {
             }
             Envelope::Unknown => self.ignore(),
         })
+    }
+
+    /// A refusal whose reply rejects the asker `from` with `error`.
+    fn refuse_call(&mut self, from: &str, error: ProtocolError) -> Refusal {
+        self.stats.resolves_out += 1;
+        let reply = message::settle("resolve", from, &message::rejection_json(&error.to_string()));
+        Refusal { error, reply: Some(reply), question: None }
+    }
+
+    /// A refusal of text the parser refused, answering whoever it can still
+    /// name (see `salvage.rs`): the asker of a `send`, or our question that a
+    /// `resolve` was settling.
+    fn refuse_malformed(&mut self, text: &str, error: ProtocolError) -> Refusal {
+        match salvage(text) {
+            Some(Salvage::Asker(from)) => self.refuse_call(&from, error),
+            Some(Salvage::Question(to)) => {
+                let question = match self.locals.lookup(&to) {
+                    Some(Local::Question(_)) => self.locals.remove_question(&to),
+                    _ => None,
+                };
+                Refusal { error, reply: None, question }
+            }
+            None => Refusal { error, reply: None, question: None },
+        }
     }
 
     fn lose(&mut self) -> Delivery<'static> {
@@ -199,6 +245,7 @@ impl Connection {
     /// Answers the peer's question `to` with a QSON resolution (a value, or
     /// `{"!": reason}` for a rejection).
     pub fn answer(&mut self, to: &str, resolution_json: &str) -> String {
+        self.pending_calls = self.pending_calls.saturating_sub(1);
         self.stats.resolves_out += 1;
         message::settle("resolve", to, resolution_json)
     }
@@ -210,10 +257,16 @@ impl Connection {
     }
 
     /// Gives the value in the host's `slot` a new id the peer can send to.
-    pub fn export(&mut self, slot: Slot) -> String {
+    /// Fails when `max_exports` exports are alive (an LRU `capacity` no larger
+    /// than that evicts instead); the host then answers with a rejection.
+    pub fn export(&mut self, slot: Slot) -> Result<String, ProtocolError> {
+        if self.locals.export_count() >= self.limits.max_exports {
+            self.stats.exports_refused += 1;
+            return Err(ProtocolError::TooManyExports { limit: self.limits.max_exports });
+        }
         let id = self.ids.next_id();
         self.locals.insert_export(id.clone(), slot);
-        id
+        Ok(id)
     }
 
     /// Slots of exports the LRU forgot since the last call.
@@ -244,6 +297,11 @@ impl Connection {
 
     pub fn question_count(&self) -> usize {
         self.locals.question_count()
+    }
+
+    /// Calls from the peer delivered and not yet answered.
+    pub fn pending_call_count(&self) -> usize {
+        self.pending_calls
     }
 }
 

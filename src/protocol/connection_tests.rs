@@ -101,8 +101,8 @@ fn unknown_operations_are_refused_with_a_rejection_and_the_connection_serves_on(
 fn messages_to_evicted_exports_are_lost_but_the_root_answers() {
     let mut a = Host::new(serde_json::json!(null), None);
     let mut b = Host::new(serde_json::json!({"x": 1}), Some(1));
-    let first = b.conn.export(5);
-    b.conn.export(6);
+    let first = b.conn.export(5).unwrap();
+    b.conn.export(6).unwrap();
     assert_eq!(b.conn.take_evicted(), vec![5]);
     let (_, envelope) = a.ask(&first, Op::Get, r#"["x"]"#);
     pump(&mut a, &mut b, vec![envelope]);
@@ -134,6 +134,79 @@ fn close_returns_pending_questions_and_refuses_new_ones() {
     assert_eq!(questions, vec![slot]);
     assert_eq!(a.conn.ask("", Op::Keys, "[]", 99), Err(ProtocolError::Closed));
     assert!(matches!(a.conn.receive("{}"), Err(Refusal { error: ProtocolError::Closed, .. })));
+}
+
+fn limited(limits: Limits) -> Connection {
+    Connection::new(Options { limits, ..Options::default() })
+}
+
+fn call_text(from: &str) -> String {
+    format!(r#"{{"type":"send","to":"","from":"{from}","op":"keys","args":[]}}"#)
+}
+
+#[test]
+fn calls_past_the_pending_limit_are_refused_to_their_asker_and_later_ones_served() {
+    let mut b = limited(Limits { max_pending_calls: 2, ..Limits::default() });
+    let mut answers = Vec::new();
+    for from in ["A", "B"] {
+        match b.receive(&call_text(from)) {
+            Ok(Delivery::Call { answer_to, .. }) => answers.push(answer_to.into_owned()),
+            other => panic!("{other:?}"),
+        }
+    }
+    let refusal = b.receive(&call_text("C")).unwrap_err();
+    assert_eq!(refusal.error.code(), "ELIMIT");
+    let reply = refusal.reply.expect("the asker is told");
+    assert!(reply.starts_with(r#"{"type":"resolve","to":"C","resolution":{"!":{"message":"too many pending calls"#), "{reply}");
+    assert_eq!(b.stats().calls_refused, 1);
+    assert_eq!(b.pending_call_count(), 2);
+    b.answer(&answers[0], "1");
+    assert!(matches!(b.receive(&call_text("D")), Ok(Delivery::Call { .. })), "room again after an answer");
+    // Refusals do not count as served calls.
+    b.receive(r#"{"type":"send","to":"","from":"E","op":"frob","args":[]}"#).unwrap_err();
+    assert_eq!(b.pending_call_count(), 2);
+}
+
+#[test]
+fn exports_past_the_limit_fail_unless_an_lru_capacity_evicts() {
+    let mut b = limited(Limits { max_exports: 2, ..Limits::default() });
+    b.export(1).unwrap();
+    b.export(2).unwrap();
+    assert_eq!(b.export(3), Err(ProtocolError::TooManyExports { limit: 2 }));
+    assert_eq!(b.stats().exports_refused, 1);
+    let mut lru = Connection::new(Options { capacity: Some(2), limits: Limits { max_exports: 2, ..Limits::default() } });
+    for slot in 1..10 {
+        lru.export(slot).unwrap();
+    }
+    assert_eq!(lru.export_count(), 2);
+    // A capacity above the bound: the bound wins.
+    let mut big = Connection::new(Options { capacity: Some(10), limits: Limits { max_exports: 3, ..Limits::default() } });
+    for slot in 1..4 {
+        big.export(slot).unwrap();
+    }
+    assert!(big.export(4).is_err());
+}
+
+#[test]
+fn a_refused_send_is_answered_and_a_refused_resolve_rejects_our_question() {
+    let mut b = limited(Limits::default());
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let text = format!(r#"{{"type":"send","to":"","from":"F","op":"get","args":{deep}}}"#);
+    let refusal = b.receive(&text).unwrap_err();
+    assert_eq!(refusal.error.code(), "ETOODEEP");
+    assert!(refusal.reply.unwrap().contains("nests deeper than 1000 levels"));
+    let wrong = b.receive(r#"{"type":"send","to":"","from":"G","op":"get","args":{}}"#).unwrap_err();
+    assert!(wrong.reply.unwrap().contains(r#"field \"args\" must be an array"#));
+
+    let asked: serde_json::Value = serde_json::from_str(&b.ask("", Op::Get, "[]", 7).unwrap()).unwrap();
+    let text = format!(r#"{{"type":"resolve","to":"{}","resolution":{deep}}}"#, asked["from"].as_str().unwrap());
+    let refusal = b.receive(&text).unwrap_err();
+    assert_eq!(refusal.question, Some(7));
+    assert_eq!(b.question_count(), 0, "the question is settled (rejected) by the host");
+    // A refused resolve to something that is not our question changes nothing.
+    let refusal = b.receive(&format!(r#"{{"type":"resolve","to":"","resolution":{deep}}}"#)).unwrap_err();
+    assert_eq!(refusal.question, None);
+    assert_eq!(b.stats().malformed, 4);
 }
 
 #[test]

@@ -16,6 +16,10 @@ pub enum ProtocolError {
     UnknownOperation(String),
     /// The connection was closed; nothing more is delivered.
     Closed,
+    /// A call arrived while `limit` calls from the peer were being served.
+    TooManyPendingCalls { limit: usize },
+    /// An export would exceed the bound on live exports.
+    TooManyExports { limit: usize },
 }
 
 impl ProtocolError {
@@ -35,6 +39,7 @@ impl ProtocolError {
             ProtocolError::MissingField(_) | ProtocolError::WrongType { .. } => "EFIELD",
             ProtocolError::UnknownOperation(_) => "EOPERATION",
             ProtocolError::Closed => "ECLOSED",
+            ProtocolError::TooManyPendingCalls { .. } | ProtocolError::TooManyExports { .. } => "ELIMIT",
         }
     }
 }
@@ -52,6 +57,12 @@ impl fmt::Display for ProtocolError {
             ProtocolError::WrongType { field, expected } => write!(f, "field \"{field}\" must be {expected}"),
             ProtocolError::UnknownOperation(op) => write!(f, "unknown operation \"{op}\""),
             ProtocolError::Closed => write!(f, "connection is closed"),
+            ProtocolError::TooManyPendingCalls { limit } => {
+                write!(f, "too many pending calls: the limit of {limit} calls served at once is reached")
+            }
+            ProtocolError::TooManyExports { limit } => {
+                write!(f, "too many exported references: the limit of {limit} is reached")
+            }
         }
     }
 }

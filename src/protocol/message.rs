@@ -34,22 +34,37 @@ struct RawEnvelope<'a> {
     from: Option<&'a RawValue>,
     #[serde(borrow, default)]
     op: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     args: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     resolution: Option<&'a RawValue>,
 }
 
-/// Limits applied before any parsing.
+/// A field that is present, even as `null`: serde maps `null` to `None` for
+/// an `Option`, which would turn a `null` resolution into a missing one
+/// (decoded as `undefined`).
+fn present<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(de).map(Some)
+}
+
+/// What one peer may cost us. Size and depth are checked before parsing;
+/// the other two when a call arrives and when a value is exported.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_message_bytes: usize,
     pub max_depth: usize,
+    /// Calls from the peer being served at once (delivered, not yet
+    /// answered). Past it a call is refused with a rejection to its asker.
+    pub max_pending_calls: usize,
+    /// Exports alive at once; past it an export fails, so the value that
+    /// needed it is answered with a rejection. An LRU `capacity` below this
+    /// bound evicts first and the limit is never reached.
+    pub max_exports: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_message_bytes: 64 << 20, max_depth: 1000 }
+        Limits { max_message_bytes: 64 << 20, max_depth: 1000, max_pending_calls: 10_000, max_exports: 100_000 }
     }
 }
 
@@ -214,6 +229,14 @@ mod tests {
         }
         assert!(matches!(parse_ok(r#"{"type":"resolve","to":"A","resolution":1}"#), Envelope::Resolve { .. }));
         assert!(matches!(parse_ok(r#"{"type":"notify","to":"A","resolution":1}"#), Envelope::Notify { .. }));
+        match parse_ok(r#"{"type":"resolve","to":"A","resolution":null}"#) {
+            Envelope::Resolve { resolution, .. } => assert_eq!(resolution.get(), "null", "null is a value, not absence"),
+            other => panic!("{other:?}"),
+        }
+        match parse_ok(r#"{"type":"resolve","to":"A"}"#) {
+            Envelope::Resolve { resolution, .. } => assert_eq!(resolution.get(), r#"{"%":"undefined"}"#),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(parse_ok(r#"{"type":"hello"}"#), Envelope::Unknown));
         assert!(matches!(parse_ok(r#"{}"#), Envelope::Unknown));
     }
@@ -244,7 +267,7 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let text = format!(r#"{{"type":"resolve","to":"A","resolution":{deep}}}"#);
         assert_eq!(parse(&text, &Limits::default()).unwrap_err().to_string(), "message nests deeper than 1000 levels");
-        let small = Limits { max_message_bytes: 10, max_depth: 10 };
+        let small = Limits { max_message_bytes: 10, max_depth: 10, ..Limits::default() };
         assert!(matches!(parse(&text, &small), Err(ProtocolError::TooLarge { .. })));
         // Brackets inside strings do not count.
         let quoted = format!(r#"{{"type":"resolve","to":"A","resolution":"{}"}}"#, "[".repeat(5000));

@@ -3,6 +3,7 @@
 mod connection;
 mod error;
 pub mod message;
+mod salvage;
 
 pub use connection::{Connection, Delivery, Op, Options, Refusal, Stats};
 pub use error::ProtocolError;
