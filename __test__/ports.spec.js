@@ -5,6 +5,8 @@
 // W3C and Chrome shapes that Node does not have.
 
 const path = require('path');
+const { spawn } = require('child_process');
+const { Readable } = require('stream');
 const test = require('ava');
 const { MessageChannel, Worker } = require('worker_threads');
 const { WebSocketServer, WebSocket } = require('ws');
@@ -51,6 +53,17 @@ test('refuses a port it cannot adapt', (t) => {
     t.regex(REFUSAL, /Q channel.*postMessage.*WebSocket.*child process.*stream\.Duplex/);
     t.is(t.throws(() => adaptPort(null, {}, sink)).message, REFUSAL + '; got null');
     t.regex(t.throws(() => adaptPort(new Map(), {}, sink)).message, /got a Map without keys$/);
+    t.regex(t.throws(() => adaptPort({ _private: 1, onmessage: null }, {}, sink)).message,
+        /got an object with keys onmessage$/);
+    t.regex(t.throws(() => adaptPort(new Readable({ read() {} }), {}, sink)).message,
+        /got a one-way stream \(pass a Duplex or \{readable, writable\}\)$/);
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'pipe' });
+    t.regex(t.throws(() => adaptPort(child, {}, sink)).message,
+        /got a child process without an IPC channel \(fork\(\) it, or pass \{readable: child\.stdout/);
+    // Inside a worker or a child not started by fork(), there is no IPC.
+    if (typeof process.send !== 'function') {
+        t.regex(t.throws(() => adaptPort(process, {}, sink)).message, /got `process` without an IPC/);
+    }
     t.throws(() => adaptPort({ send() {} }, {}, {}), { instanceOf: TypeError });
 });
 

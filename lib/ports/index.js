@@ -77,8 +77,17 @@ function describe(port) {
     if (port === null || typeof port !== 'object' && typeof port !== 'function') {
         return String(port);
     }
+    if (typeof port.kill === 'function' && 'stdin' in port && 'stdout' in port) {
+        return 'a child process without an IPC channel (fork() it, or pass ' +
+            '{readable: child.stdout, writable: child.stdin})';
+    }
+    if (stream.isReadable(port) || stream.isWritable(port)) {
+        return 'a one-way stream (pass a Duplex or {readable, writable})';
+    }
     var name = port.constructor && port.constructor.name;
-    var keys = Object.keys(port).slice(0, 8);
+    var keys = Object.keys(port).filter(function (key) {
+        return key.charAt(0) !== '_';
+    }).slice(0, 8);
     return (name && name !== 'Object' ? 'a ' + name : 'an object') +
         (keys.length ? ' with keys ' + keys.join(', ') : ' without keys');
 }

@@ -125,6 +125,8 @@ function adaptStream(port, options, link) {
 
 module.exports = {
     adaptStream: adaptStream,
+    isReadable: isReadable,
+    isWritable: isWritable,
     isDuplex: isDuplex,
     isStreamPair: isStreamPair
 };
