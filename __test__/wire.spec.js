@@ -12,6 +12,7 @@ const Q = require('q');
 const Connection = require('..');
 const { Connection: Connection061, Q: Q097 } = require('./helpers/q-connection-061');
 const { channelPair, channelFor061 } = require('./helpers/peers');
+const { makeService } = require('./fixtures/service');
 
 // 0.6.1's id shape; q-connection-rs makes its ids in the same shape.
 const ID = /[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[0-9A-F]{12}/g;
@@ -63,7 +64,7 @@ const VALUES = {
     }),
 };
 
-/** The far root: answers with, rejects with, or notifies `make()`. */
+/** A far root that answers with, rejects with, or notifies `make()`. */
 function makeRoot(Qlib, make) {
     return {
         prop: 'initial',
@@ -91,11 +92,12 @@ function makeRoot(Qlib, make) {
 }
 
 /**
- * Runs `script(remote, value)` between two peers of `impl` joined by Q
- * queues and returns every text put, caller's first then service's, each in
- * order, with ids normalised. Also checks that every id has 0.6.1's shape.
+ * Runs `script(remote)` between two peers of `impl` joined by Q queues, the
+ * far one serving `makeFarRoot(Q of impl)`, and returns every text put,
+ * caller's first then service's, each in order, with ids normalised. Also
+ * checks that every id has 0.6.1's shape.
  */
-async function transcript(t, impl, name, script) {
+async function transcript(t, impl, makeFarRoot, script) {
     const [near, far] = channelPair();
     const sent = { near: [], far: [] };
     const record = (channel, list) => Object.assign({}, channel, {
@@ -109,14 +111,14 @@ async function transcript(t, impl, name, script) {
     let remote;
     if (impl === 'rs') {
         remote = Connection(nearChannel, {});
-        Connection(farChannel, makeRoot(Q, VALUES[name]));
+        Connection(farChannel, makeFarRoot(Q));
     } else {
         remote = Connection061(channelFor061(nearChannel), {});
-        Connection061(channelFor061(farChannel), makeRoot(Q097, VALUES[name]));
+        Connection061(channelFor061(farChannel), makeFarRoot(Q097));
     }
     // Settles on a plain value, never on a far reference (which 0.6.1 would
     // give as a promise fulfilled to itself).
-    const outcome = await script(remote, VALUES[name]()).then(() => 'fulfilled', () => 'rejected');
+    const outcome = await script(remote).then(() => 'fulfilled', () => 'rejected');
     near.close(new Error('transcript over'));
     const ids = new Map();
     const normalise = (text) => text.replace(ID, (id) => {
@@ -146,8 +148,10 @@ const SCRIPTS = {
 for (const name of Object.keys(VALUES)) {
     for (const [kind, script] of Object.entries(SCRIPTS)) {
         test(`${kind}: ${name}`, async (t) => {
-            const rs = await transcript(t, 'rs', name, script);
-            const old = await transcript(t, '0.6.1', name, script);
+            const root = (Qlib) => makeRoot(Qlib, VALUES[name]);
+            const call = (remote) => script(remote, VALUES[name]());
+            const rs = await transcript(t, 'rs', root, call);
+            const old = await transcript(t, '0.6.1', root, call);
             t.is(rs.outcome, old.outcome);
             t.deepEqual(rs.texts, old.texts);
         });
@@ -164,9 +168,43 @@ const OPS = {
 };
 for (const [kind, script] of Object.entries(OPS)) {
     test(`send ${kind}`, async (t) => {
-        const rs = await transcript(t, 'rs', 'primitives', script);
-        const old = await transcript(t, '0.6.1', 'primitives', script);
+        const root = (Qlib) => makeRoot(Qlib, VALUES.primitives);
+        const rs = await transcript(t, 'rs', root, script);
+        const old = await transcript(t, '0.6.1', root, script);
         t.deepEqual(rs.texts, old.texts);
         t.true(rs.texts.length >= 2);
+    });
+}
+
+// Conversations with the scenarios' service: callbacks, far objects sent
+// back, progress. Both directions must match message for message.
+const CONVERSATIONS = {
+    'a callback called back': (remote) => remote.invoke('callBack', (a, b) => a * b, 6, 7),
+    'a held callback called later': (remote) => remote.invoke('hold', (x) => x + 1)
+        .then(() => remote.invoke('callHeld', 1)),
+    'a pipelined chain on a far object': (remote) => remote.invoke('makeThing', 'a').invoke('hello', 'hi'),
+    'a far object sent back before it settles': (remote) =>
+        remote.invoke('sendTo', remote.invoke('makeThing', 'x'), 'hello'),
+    'a far function called': (remote) => remote.invoke('makeAdder', 3).then((add) => add(4)),
+    'progress three times': (remote) => remote.invoke('progress', 3),
+    'cycles both ways': (remote) => {
+        const value = { list: [] };
+        value.list.push(value);
+        return remote.invoke('describe', value).then(() => remote.invoke('cyclic'));
+    },
+    'keys, get, set and delete on a far object': (remote) => {
+        const thing = remote.invoke('makeThing', 'k');
+        return thing.keys().then(() => thing.set('name', 'j')).then(() => thing.del('name'))
+            .then(() => thing.get('name'));
+    },
+};
+for (const [kind, script] of Object.entries(CONVERSATIONS)) {
+    test(`conversation: ${kind}`, async (t) => {
+        const root = (Qlib) => makeService(Qlib);
+        const rs = await transcript(t, 'rs', root, script);
+        const old = await transcript(t, '0.6.1', root, script);
+        t.is(rs.outcome, 'fulfilled');
+        t.is(old.outcome, 'fulfilled');
+        t.deepEqual(rs.texts, old.texts);
     });
 }
