@@ -69,6 +69,35 @@ const scenarios = [
         },
     },
     {
+        title: 'post with no name calls the target; apply passes thisp (rs: only unguarded)',
+        async run(t, env) {
+            const { remote } = env.connect();
+            t.is(await remote.get('adder').post(null, [3, 4]), 7);
+            t.is(await remote.get('adder').post(undefined, [1, 1]), 2);
+            const thisKeys = (peer) => peer.remote.invoke('box', 'thisKeys').get('promise')
+                .dispatch('apply', [{ k: 1, j: 2 }, []]);
+            // q-connection-rs's guard (lib/dispatch.js) ignores a peer's thisp
+            // unless the connection is opened with `guard: false`.
+            t.deepEqual(await thisKeys({ remote }), env.impl === 'rs' ? [] : ['k', 'j']);
+            t.deepEqual(await thisKeys(env.connect({ farOptions: { guard: false } })), ['k', 'j']);
+        },
+    },
+    {
+        title: 'args decode {"%": unknown} and truthy {"!": r} to rejected promises',
+        async run(t, env) {
+            const peer = env.connect();
+            const ask = (from, arg) => peer.inject(JSON.stringify({
+                type: 'send', to: '', from, op: 'post', args: ['outcome', [arg]],
+            }));
+            ask('Q-PERCENT', { '%': 'bogus' });
+            ask('Q-BANG', { '!': { message: 'm', stack: 's' } });
+            await until(() => peer.lost.length === 2, 'both answers');
+            const answers = Object.fromEntries(peer.lost.map((message) => [message.to, message.resolution]));
+            t.deepEqual(answers['Q-PERCENT'], ['rejected', 'Unrecognized type: bogus', 'TypeError']);
+            t.deepEqual(answers['Q-BANG'].slice(0, 2), ['rejected', 'm']);
+        },
+    },
+    {
         title: 'op "put" (older Q) sets; its answer to an unknown id reaches onmessagelost',
         // 0.6.1 itself refuses "put": its q 0.9.7 knows only "set".
         when: (env) => env.impl === 'rs',
@@ -291,12 +320,12 @@ const scenarios = [
             t.is(await thing.del('name'), undefined);
             t.deepEqual(await thing.keys(), []);
             t.is(await thing.set('name', 'near'), undefined);
-            const { promise } = await remote.invoke('boxedAdder', 5);
+            const { promise } = await remote.invoke('box', 'adder');
             const boxed = await promise;
             t.true(boxed instanceof Connection.FarReference);
-            t.is(await boxed.fcall(1), 6);
-            t.is(await boxed.fapply([2]), 7);
-            t.is(await boxed.dispatch('apply', [null, [3]]), 8);
+            t.is(await boxed.fcall(1, 5), 6);
+            t.is(await boxed.fapply([2, 5]), 7);
+            t.is(await boxed.dispatch('apply', [null, [3, 5]]), 8);
             t.true(env.Q.isPromise(boxed.delete('x')));
             t.true(env.Q.isPromise(thing.promise()));
             // A FarReference sent back stands for the far object itself.
