@@ -5,6 +5,9 @@ mod error;
 pub mod message;
 mod salvage;
 
+#[cfg(test)]
+mod property_tests;
+
 pub use connection::{Connection, Delivery, Op, Options, Refusal, Stats};
 pub use error::ProtocolError;
 pub use message::Limits;
