@@ -274,6 +274,23 @@ const scenarios = [
         },
     },
     {
+        title: 'many calls in flight both ways: every answer reaches its own question',
+        async run(t, env) {
+            const { remote } = env.connect();
+            const sums = [];
+            const callbacks = [];
+            for (let i = 0; i < 300; i++) {
+                sums.push(remote.invoke('add', i, i));
+                if (i % 3 === 0) callbacks.push(remote.invoke('callBack', (x) => env.Q.delay(i % 7).then(() => x * 2), i));
+            }
+            const thing = remote.invoke('makeThing', 'busy');
+            const hellos = Array.from({ length: 50 }, (_, i) => thing.invoke('hello', String(i)));
+            t.deepEqual(await Promise.all(sums), Array.from({ length: 300 }, (_, i) => 2 * i));
+            t.deepEqual(await Promise.all(callbacks), Array.from({ length: 100 }, (_, i) => 6 * i));
+            t.deepEqual(await Promise.all(hellos), Array.from({ length: 50 }, (_, i) => i + ' from busy'));
+        },
+    },
+    {
         title: 'Q.isPromise and every Q method on every promise returned',
         when: rsCaller,
         async run(t, env) {
