@@ -5,9 +5,11 @@
 // in-process channel shows (the close cause's identity, Queue as a channel).
 
 const test = require('ava');
+const Q = require('q');
 const Connection = require('..');
 const { queueTransport, channelPair } = require('./helpers/peers');
 const { register, rejection } = require('./helpers/scenarios');
+const { Thing } = require('./fixtures/service');
 
 const transport = queueTransport();
 test.after.always(() => transport.dispose());
@@ -41,4 +43,34 @@ test('Connection.Queue is a channel: a queue pair joins two connections', async 
     // `left` belongs to the other connection: b exports it, and the call
     // comes back through b to a and on to the right side's object.
     t.is(await right.invoke('greet', left), 'right');
+});
+
+test('a FarReference passed on: as a result, inside a value, and as a local root', async (t) => {
+    // C serves things; B holds a connection to C and hands C's things to A.
+    const [bc, cb] = channelPair();
+    Connection(cb, { makeThing: (name) => new Thing(name) });
+    const c = Connection(bc);
+    const [ab, ba] = channelPair();
+    Connection(ba, {
+        async relay(name) {
+            return c.invoke('makeThing', name).then((far) => far); // a FarReference
+        },
+        async relayInside(name) {
+            const far = await c.invoke('makeThing', name);
+            return { far, list: [far] };
+        },
+    });
+    const b = Connection(ab);
+    t.is(await b.invoke('relay', 'one').invoke('hello'), 'hello from one');
+    const inside = await b.invoke('relayInside', 'two');
+    // Inside a value, a reference arrives as a Q promise, as in 0.6.1.
+    t.true(Q.isPromise(inside.far));
+    t.is(await inside.far.invoke('hello', 'hi'), 'hi from two');
+    t.is(await inside.list[0].get('name'), 'two');
+
+    // A FarReference as the local root of another connection forwards to it.
+    const far = await c.invoke('makeThing', 'root');
+    const [x, y] = channelPair();
+    Connection(y, far);
+    t.is(await Connection(x).invoke('hello'), 'hello from root');
 });
