@@ -39,23 +39,28 @@ test('fork: the child killed in the middle of a call', async (t) => {
     t.is(await handle.remote.invoke('add', 1, 2), 3);
     const pending = handle.remote.invoke('hang');
     child.kill('SIGKILL');
-    await rejectsWithCause(t, pending, 'child process killed by SIGKILL');
+    await rejectsWithCause(t, pending, 'child process killed by SIGKILL', 2000, exitOf(child));
     t.is((await handle.closed).message, 'child process killed by SIGKILL');
     await rejectsWithCause(t, handle.remote.invoke('add', 1, 2), 'child process killed by SIGKILL', 100);
 });
 
 test('fork: the child exiting in the middle of a call', async (t) => {
-    const handle = open(forkPeer(t), {});
-    await rejectsWithCause(t, handle.remote.invoke('exit', 1), 'child process exited with code 1');
+    const child = forkPeer(t);
+    const handle = open(child, {});
+    const exit = new Promise((resolve) => child.once('exit', resolve));
+    await rejectsWithCause(t, handle.remote.invoke('exit', 1), 'child process exited with code 1',
+        2000, exit);
 });
 
 test('fork: the child closing its connection disconnects and exits', async (t) => {
     const child = forkPeer(t);
     const handle = open(child, {});
     const pending = handle.remote.invoke('hang');
+    const disconnected = new Promise((resolve) => child.once('disconnect', resolve));
     t.is(await handle.remote.invoke('close', 'child leaves'), 'closing');
     // The exit follows the disconnect at once, unless the machine is slow.
-    await rejectsWithCause(t, pending, /^child process (exited with code 0|disconnected)$/);
+    await rejectsWithCause(t, pending, /^child process (exited with code 0|disconnected)$/,
+        2000, disconnected);
     t.deepEqual(await exitOf(child), { code: 0, signal: null });
 });
 

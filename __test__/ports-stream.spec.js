@@ -97,7 +97,7 @@ test('child over net: round trip, callback, killed in the middle of a call', asy
     await checkCalls(t, handle);
     const pending = handle.remote.invoke('hang');
     child.kill('SIGKILL');
-    await rejectsWithCause(t, pending, GONE);
+    await rejectsWithCause(t, pending, GONE, 2000, exitOf(child));
 });
 
 test('child over net: our close() lets the child exit by itself', async (t) => {
@@ -135,5 +135,5 @@ test('child stdio pair: the child killed in the middle of a call', async (t) => 
     t.is(await handle.remote.invoke('add', 1, 2), 3);
     const pending = handle.remote.invoke('hang');
     child.kill('SIGKILL');
-    await rejectsWithCause(t, pending, GONE);
+    await rejectsWithCause(t, pending, GONE, 2000, exitOf(child));
 });

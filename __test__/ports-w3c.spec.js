@@ -10,10 +10,10 @@
 const path = require('path');
 const test = require('ava');
 const { MessageChannel, Worker } = require('worker_threads');
-const { WebSocketServer, WebSocket } = require('ws');
+const { WebSocket } = require('ws');
 const { open } = require('../lib/connection');
 const {
-    channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose
+    wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose
 } = require('./helpers/e2e');
 
 const PEER = path.join(__dirname, 'fixtures', 'peer.js');
@@ -40,8 +40,9 @@ test('W3C port: round trip, callback, close(), then the peer thread terminated',
             await checkLocalClose(t, handle);
         } else {
             const pending = handle.remote.invoke('hang');
+            const exit = new Promise((resolve) => worker.once('exit', resolve));
             worker.terminate();
-            await rejectsWithCause(t, pending, 'MessagePort closed');
+            await rejectsWithCause(t, pending, 'MessagePort closed', 2000, exit);
         }
     }
 });
@@ -140,14 +141,10 @@ function duckOver(socket) {
 }
 
 async function duckPair(t) {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => server.once('listening', resolve));
-    const accepted = new Promise((resolve) => server.once('connection', resolve));
-    const client = new WebSocket('ws://127.0.0.1:' + server.address().port);
-    t.teardown(() => {
-        client.terminate();
-        return new Promise((resolve) => server.close(resolve));
-    });
+    const server = await wsServer(t);
+    const accepted = server.accepted();
+    const client = new WebSocket(server.url);
+    t.teardown(() => client.terminate());
     await new Promise((resolve) => client.once('open', resolve));
     const socket = await accepted;
     const far = open(socket, peerRoot(() => far));

@@ -9,27 +9,15 @@ const path = require('path');
 const net = require('net');
 const test = require('ava');
 const { fork } = require('child_process');
-const { WebSocketServer, WebSocket } = require('ws');
+const { WebSocket } = require('ws');
 const QConnection061 = require('q-connection');
 const { open } = require('../lib/connection');
-const { rejectsWithCause, checkCalls, checkLocalClose, exitOf, peerRoot } = require('./helpers/e2e');
+const {
+    wsServer, rejectsWithCause, checkCalls, checkLocalClose, exitOf, peerRoot
+} = require('./helpers/e2e');
 
 const PEER = path.join(__dirname, 'fixtures', 'peer.js');
 const W3CWebSocket = globalThis.WebSocket || require('undici').WebSocket;
-
-async function wsServer(t) {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => server.once('listening', resolve));
-    t.teardown(() => {
-        server.clients.forEach((socket) => socket.terminate());
-        return new Promise((resolve) => server.close(resolve));
-    });
-    return {
-        port: server.address().port,
-        url: 'ws://127.0.0.1:' + server.address().port,
-        accepted: () => new Promise((resolve) => server.once('connection', resolve))
-    };
-}
 
 // A client socket of `Kind` to a fresh server, the server side served by
 // ours as a peerRoot; resolves with both ends.
@@ -100,7 +88,7 @@ for (const [scheme, name] of [['ws', 'ws'], ['w3c', 'W3C WebSocket']]) {
         await checkCalls(t, handle);
         const pending = handle.remote.invoke('hang');
         child.kill('SIGKILL');
-        await rejectsWithCause(t, pending, 'WebSocket closed: 1006');
+        await rejectsWithCause(t, pending, 'WebSocket closed: 1006', 2000, exitOf(child));
     });
 
     test(`child with a ${name} client: exits by itself once we close`, async (t) => {

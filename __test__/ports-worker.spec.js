@@ -43,7 +43,7 @@ test('Worker: terminate() in the middle of a call rejects it with the exit', asy
     t.is(await handle.remote.invoke('add', 1, 2), 3);
     const pending = handle.remote.invoke('hang');
     worker.terminate();
-    await rejectsWithCause(t, pending, 'worker exited with code 1');
+    await rejectsWithCause(t, pending, 'worker exited with code 1', 2000, exited(worker));
     t.is((await handle.closed).message, 'worker exited with code 1');
     await rejectsWithCause(t, handle.remote.invoke('add', 1, 2), 'worker exited with code 1', 100);
     t.is(worker.listenerCount('message'), 0);
@@ -51,8 +51,10 @@ test('Worker: terminate() in the middle of a call rejects it with the exit', asy
 });
 
 test('Worker: a worker that exits in the middle of the call rejects it', async (t) => {
-    const handle = open(parentPortPeer(t), {});
-    await rejectsWithCause(t, handle.remote.invoke('exit', 7), 'worker exited with code 7');
+    const worker = parentPortPeer(t);
+    const handle = open(worker, {});
+    await rejectsWithCause(t, handle.remote.invoke('exit', 7), 'worker exited with code 7',
+        2000, exited(worker));
 });
 
 test('Worker: the worker closing its parentPort connection ends it', async (t) => {
@@ -62,7 +64,7 @@ test('Worker: the worker closing its parentPort connection ends it', async (t) =
     const pending = handle.remote.invoke('hang');
     t.is(await handle.remote.invoke('close', 'peer leaves'), 'closing');
     // The worker's connection closed parentPort; nothing keeps it running.
-    await rejectsWithCause(t, pending, 'worker exited with code 0');
+    await rejectsWithCause(t, pending, 'worker exited with code 0', 2000, gone);
     t.is(await gone, 0);
 });
 
@@ -83,7 +85,7 @@ test('MessagePort: the peer thread terminated in the middle of a call', async (t
     t.is(await handle.remote.invoke('add', 1, 2), 3);
     const pending = handle.remote.invoke('hang');
     worker.terminate();
-    await rejectsWithCause(t, pending, 'MessagePort closed');
+    await rejectsWithCause(t, pending, 'MessagePort closed', 2000, exited(worker));
     t.is(port.listenerCount('message'), 0);
     t.is(port.listenerCount('close'), 0);
 });

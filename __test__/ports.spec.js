@@ -9,8 +9,8 @@ const { spawn } = require('child_process');
 const { Readable } = require('stream');
 const test = require('ava');
 const { MessageChannel, Worker } = require('worker_threads');
-const { WebSocketServer, WebSocket } = require('ws');
-const { channelPair } = require('./helpers/e2e');
+const { WebSocket } = require('ws');
+const { channelPair, wsServer } = require('./helpers/e2e');
 const { adaptPort, REFUSAL } = require('../lib/ports');
 
 // A sink that records, with promises for the next message and for closing.
@@ -152,15 +152,11 @@ test('Worker: close() removes listeners and does not terminate', async (t) => {
 });
 
 async function wsPair(t) {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => server.once('listening', resolve));
-    const accepted = new Promise((resolve) => server.once('connection', resolve));
-    const client = new WebSocket('ws://127.0.0.1:' + server.address().port);
-    t.teardown(() => {
-        client.terminate();
-        return new Promise((resolve) => server.close(resolve));
-    });
-    return { server, client, accepted };
+    const server = await wsServer(t);
+    const accepted = server.accepted();
+    const client = new WebSocket(server.url);
+    t.teardown(() => client.terminate());
+    return { client, accepted };
 }
 
 test('ws: queued until open, text and binary as text, close detected once', async (t) => {

@@ -5,6 +5,7 @@
 // closes.
 
 const Q = require('q');
+const { WebSocketServer } = require('ws');
 const Queue = require('../../lib/queue');
 
 const CLOSED = /^Connection closed because: /;
@@ -34,14 +35,16 @@ function peerRoot(handle) {
 
 /**
  * Asserts that `promise` rejects with "Connection closed because: <cause>"
- * before `ms` (generous: the contract is 100 ms), its `cause` an Error whose
- * message matches `cause`. Resolves with the rejection.
+ * within `ms` (generous: the contract is 100 ms) of the port closing, its
+ * `cause` an Error whose message matches `cause`. The clock starts when
+ * `after` resolves (the test's own view of the close, e.g. a child's
+ * 'exit'), else at once. Resolves with the rejection.
  */
-async function rejectsWithCause(t, promise, cause, ms = 2000) {
+async function rejectsWithCause(t, promise, cause, ms = 2000, after = null) {
     let timer;
-    const late = new Promise((resolve) => {
+    const late = Promise.resolve(after).then(() => new Promise((resolve) => {
         timer = setTimeout(() => resolve('no rejection within ' + ms + ' ms'), ms);
-    });
+    }));
     const outcome = await Promise.race([
         Promise.resolve(promise).then((value) => 'fulfilled with ' + value, (error) => error),
         late
@@ -119,4 +122,25 @@ function channelPair() {
     return [side(ba, ab), side(ab, ba)];
 }
 
-module.exports = { channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
+/**
+ * A `ws` server on 127.0.0.1 (port 0), closed after the test with its
+ * sockets: {server, port, url, accepted()}, accepted() resolving with the
+ * next server-side socket.
+ */
+async function wsServer(t) {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    t.teardown(() => {
+        server.clients.forEach((socket) => socket.terminate());
+        return new Promise((resolve) => server.close(resolve));
+    });
+    const { port } = server.address();
+    return {
+        server,
+        port,
+        url: 'ws://127.0.0.1:' + port,
+        accepted: () => new Promise((resolve) => server.once('connection', resolve))
+    };
+}
+
+module.exports = { wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
