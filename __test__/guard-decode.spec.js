@@ -171,3 +171,20 @@ async function until(condition) {
     for (let i = 0; i < 1000 && !condition(); i++) await Q.delay(5);
     if (!condition()) throw new Error('condition never held');
 }
+
+test('a rejection inside arguments or progress raises no unhandledRejection', async (t) => {
+    const unhandled = [];
+    const onUnhandled = (reason) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const peer = rawPeer({ ignore: () => 'ignored' });
+    t.is(await peer.call('', 'post', ['ignore', [{ '!': { message: 'm', stack: 's' } }, { '%': 'bogus' }, { a: { '!': 1 } }]]), 'ignored');
+    const progressed = peer.handle.remote.invoke('work');
+    await until(() => peer.received.length >= 2);
+    const from = JSON.parse(peer.received[1]).from;
+    peer.post(`{"type":"notify","to":"${from}","resolution":{"!":"as progress"}}`);
+    peer.post(`{"type":"resolve","to":"${from}","resolution":1}`);
+    t.is(await progressed, 1);
+    await Q.delay(50);
+    process.off('unhandledRejection', onUnhandled);
+    t.deepEqual(unhandled, []);
+});

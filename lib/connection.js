@@ -158,7 +158,11 @@ function open(port, local, options) {
       case NOTIFY: {
         const deferred = slots.get(delivery.slot);
         try {
-          deferred.notify(codec.decode(JSON.parse(delivery.payload)));
+          const progress = codec.decode(JSON.parse(delivery.payload));
+          // Progress is data: a rejection sent as progress must not raise
+          // an 'unhandledRejection' in this process.
+          if (Q.isPromise(progress) && progress.inspect().state === "rejected") progress.catch(() => {});
+          deferred.notify(progress);
         } catch (error) {
           report(error, "EMALFORMED");
         }

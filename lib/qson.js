@@ -84,6 +84,18 @@ function stackless(error) {
     return error.message ? name + ': ' + error.message : name;
 }
 
+function ignore() {}
+
+// A rejection decoded inside a value (depth > 0: an argument, a property) is
+// data its receiver may never look at; it is marked handled, so that a peer
+// cannot raise 'unhandledRejection' events (fatal in many processes) at
+// will. A top-level one is an answer itself and stays for its caller.
+function wireRejection(reason, depth) {
+    var promise = Q.reject(reason);
+    if (depth > 0) promise.then(undefined, ignore);
+    return promise;
+}
+
 function depthError(maxDepth) {
     return new RangeError('QSON nesting deeper than ' + maxDepth);
 }
@@ -225,7 +237,7 @@ function makeCodec(hooks, options) {
                 if (special === '+Infinity') return Infinity;
                 if (special === '-Infinity') return -Infinity;
                 if (special === 'NaN') return NaN;
-                result = Q.reject(new TypeError('Unrecognized type: ' + special));
+                result = wireRejection(new TypeError('Unrecognized type: ' + special), depth);
                 memo.set(path, result);
                 return result;
             }
@@ -234,7 +246,7 @@ function makeCodec(hooks, options) {
                 // The sender encodes a reason on its own (paths from ""), so
                 // it is decoded with a fresh memo.
                 var reason = decodeValue(rejection, new Map(), '', depth + 1);
-                result = Q.reject(reviveError(reason));
+                result = wireRejection(reviveError(reason), depth);
                 memo.set(path, result);
                 return result;
             }
