@@ -6,19 +6,13 @@
 // middle of a call, and a child whose only connection closes exiting by
 // itself.
 
-const path = require('path');
 const test = require('ava');
-const { fork } = require('child_process');
 const { open } = require('../lib/connection');
-const { rejectsWithCause, checkCalls, checkLocalClose, exitOf } = require('./helpers/e2e');
+const {
+    startPeer, rejectsWithCause, checkCalls, checkLocalClose, exitOf
+} = require('./helpers/e2e');
 
-const PEER = path.join(__dirname, 'fixtures', 'peer.js');
-
-function forkPeer(t) {
-    const child = fork(PEER, ['ipc'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    t.teardown(() => child.kill('SIGKILL'));
-    return child;
-}
+const forkPeer = (t) => startPeer(t, ['ipc']);
 
 test('fork: round trip, callback, close() lets the child exit by itself', async (t) => {
     const child = forkPeer(t);
@@ -27,7 +21,9 @@ test('fork: round trip, callback, close() lets the child exit by itself', async 
     await checkLocalClose(t, handle);
     // close() disconnected the channel; the child's connection saw it and
     // removed its listeners, so nothing keeps the child running.
-    t.deepEqual(await exitOf(child), { code: 0, signal: null });
+    t.deepEqual(await exitOf(child), {
+        code: 0, signal: null, said: 'peer closed: IPC channel to the parent closed'
+    });
     t.is(child.listenerCount('message'), 0);
     t.is(child.listenerCount('exit'), 0);
     t.is(child.listenerCount('disconnect'), 0);
@@ -61,7 +57,7 @@ test('fork: the child closing its connection disconnects and exits', async (t) =
     // The exit follows the disconnect at once, unless the machine is slow.
     await rejectsWithCause(t, pending, /^child process (exited with code 0|disconnected)$/,
         2000, disconnected);
-    t.deepEqual(await exitOf(child), { code: 0, signal: null });
+    t.deepEqual(await exitOf(child), { code: 0, signal: null, said: 'peer closed: child leaves' });
 });
 
 test('fork: a child that is already gone is reported at once', async (t) => {

@@ -5,15 +5,13 @@
 // server, and a child's stdio pair {readable: child.stdout, writable:
 // child.stdin} (process.stdin/stdout on the child's side).
 
-const path = require('path');
 const net = require('net');
 const test = require('ava');
-const { spawn, fork } = require('child_process');
 const { open } = require('../lib/connection');
 const { adaptPort } = require('../lib/ports');
-const { rejectsWithCause, checkCalls, checkLocalClose, exitOf, peerRoot } = require('./helpers/e2e');
-
-const PEER = path.join(__dirname, 'fixtures', 'peer.js');
+const {
+    startPeer, rejectsWithCause, checkCalls, checkLocalClose, exitOf, peerRoot
+} = require('./helpers/e2e');
 // What a stream reports when its peer goes away: a FIN, a close, a reset.
 const GONE = /^(stream ended|stream closed|read ECONNRESET)$/;
 
@@ -91,8 +89,7 @@ test('net.Socket: framing across chunks, several per chunk, split UTF-8', async 
 test('child over net: round trip, callback, killed in the middle of a call', async (t) => {
     const server = await listen(t);
     const serverSide = accepted(server);
-    const child = fork(PEER, ['net:' + server.address().port]);
-    t.teardown(() => child.kill('SIGKILL'));
+    const child = startPeer(t, ['net:' + server.address().port]);
     const handle = open(await serverSide, {});
     await checkCalls(t, handle);
     const pending = handle.remote.invoke('hang');
@@ -103,30 +100,23 @@ test('child over net: round trip, callback, killed in the middle of a call', asy
 test('child over net: our close() lets the child exit by itself', async (t) => {
     const server = await listen(t);
     const serverSide = accepted(server);
-    const child = fork(PEER, ['net:' + server.address().port], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc']
-    });
-    t.teardown(() => child.kill('SIGKILL'));
+    const child = startPeer(t, ['net:' + server.address().port]);
     // The child's only connection is the socket: IPC is not kept alive.
     child.disconnect();
     const handle = open(await serverSide, {});
     t.is(await handle.remote.invoke('add', 2, 2), 4);
     await handle.close();
-    t.deepEqual(await exitOf(child), { code: 0, signal: null });
+    t.deepEqual(await exitOf(child), { code: 0, signal: null, said: 'peer closed: stream ended' });
 });
 
-function spawnStdioPeer(t) {
-    const child = spawn(process.execPath, [PEER, 'stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    t.teardown(() => child.kill('SIGKILL'));
-    return child;
-}
+const spawnStdioPeer = (t) => startPeer(t, ['stdio'], { ipc: false });
 
 test('child stdio pair: round trip, callback, close() lets the child exit', async (t) => {
     const child = spawnStdioPeer(t);
     const handle = open({ readable: child.stdout, writable: child.stdin }, {});
     await checkCalls(t, handle);
     await checkLocalClose(t, handle);
-    t.deepEqual(await exitOf(child), { code: 0, signal: null });
+    t.deepEqual(await exitOf(child), { code: 0, signal: null, said: 'peer closed: stream ended' });
 });
 
 test('child stdio pair: the child killed in the middle of a call', async (t) => {

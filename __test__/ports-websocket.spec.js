@@ -5,18 +5,15 @@
 // a `ws` server, clients in child processes, and q-connection 0.6.1 on
 // either end of a `ws` socket.
 
-const path = require('path');
 const net = require('net');
 const test = require('ava');
-const { fork } = require('child_process');
 const { WebSocket } = require('ws');
 const QConnection061 = require('q-connection');
 const { open } = require('../lib/connection');
 const {
-    wsServer, rejectsWithCause, checkCalls, checkLocalClose, exitOf, peerRoot
+    startPeer, wsServer, rejectsWithCause, checkCalls, checkLocalClose, exitOf, peerRoot
 } = require('./helpers/e2e');
 
-const PEER = path.join(__dirname, 'fixtures', 'peer.js');
 const W3CWebSocket = globalThis.WebSocket || require('undici').WebSocket;
 
 // A client socket of `Kind` to a fresh server, the server side served by
@@ -82,8 +79,7 @@ for (const [scheme, name] of [['ws', 'ws'], ['w3c', 'W3C WebSocket']]) {
     test(`child with a ${name} client: killed in the middle of a call`, async (t) => {
         const server = await wsServer(t);
         const accepted = server.accepted();
-        const child = fork(PEER, [scheme + ':' + server.port]);
-        t.teardown(() => child.kill('SIGKILL'));
+        const child = startPeer(t, [scheme + ':' + server.port]);
         const handle = open(await accepted, {});
         await checkCalls(t, handle);
         const pending = handle.remote.invoke('hang');
@@ -94,15 +90,14 @@ for (const [scheme, name] of [['ws', 'ws'], ['w3c', 'W3C WebSocket']]) {
     test(`child with a ${name} client: exits by itself once we close`, async (t) => {
         const server = await wsServer(t);
         const accepted = server.accepted();
-        const child = fork(PEER, [scheme + ':' + server.port], {
-            stdio: ['ignore', 'inherit', 'inherit', 'ipc']
-        });
-        t.teardown(() => child.kill('SIGKILL'));
+        const child = startPeer(t, [scheme + ':' + server.port]);
         child.disconnect(); // the socket is the child's only connection
         const handle = open(await accepted, {});
         t.is(await handle.remote.invoke('add', 2, 2), 4);
         await handle.close();
-        t.deepEqual(await exitOf(child), { code: 0, signal: null });
+        t.deepEqual(await exitOf(child), {
+            code: 0, signal: null, said: 'peer closed: WebSocket closed: 1000'
+        });
     });
 }
 

@@ -4,6 +4,8 @@
 // fixture: the object each peer serves, and checks on how a connection
 // closes.
 
+const path = require('path');
+const { fork, spawn } = require('child_process');
 const Q = require('q');
 const { WebSocketServer } = require('ws');
 const Queue = require('../../lib/queue');
@@ -88,25 +90,49 @@ async function checkLocalClose(t, handle) {
     await rejectsWithCause(t, handle.remote.invoke('add', 1, 1), 'done here', 100);
 }
 
+const PEER = path.join(__dirname, '..', 'fixtures', 'peer.js');
+
 /**
- * Resolves with {code, signal} when `child` exits by itself; after `ms`
- * kills it and resolves with {timedOut: true}.
+ * Starts __test__/fixtures/peer.js in a child with `args`: forked with an
+ * IPC channel, or (ipc: false) spawned with piped stdin/stdout. Its stderr
+ * is kept for exitOf(). Killed after the test.
  */
-function exitOf(child, ms = 10000) {
-    return new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-            resolve({ code: child.exitCode, signal: child.signalCode });
-            return;
-        }
-        const timer = setTimeout(() => {
-            child.kill('SIGKILL');
-            resolve({ timedOut: true });
-        }, ms);
-        child.once('exit', (code, signal) => {
-            clearTimeout(timer);
-            resolve({ code, signal });
-        });
-    });
+function startPeer(t, args, { ipc = true } = {}) {
+    const child = ipc ?
+        fork(PEER, args, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }) :
+        spawn(process.execPath, [PEER].concat(args), { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stderrText = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text) => { child.stderrText += text; });
+    // Not the child's 'close' event: Node does not emit it after the parent
+    // called disconnect() (seen on Node 20).
+    child.stderrClosed = new Promise((resolve) => child.stderr.once('close', resolve));
+    t.teardown(() => child.kill('SIGKILL'));
+    return child;
+}
+
+/**
+ * Resolves with {code, signal, said} once a child from startPeer() exits
+ * by itself and its stderr closes, `said` being what its stderr said (the
+ * peer's "peer closed: <cause>"); after `ms` kills it and resolves with
+ * {timedOut: true, said}.
+ */
+async function exitOf(child, ms = 10000) {
+    let timer;
+    const exited = child.exitCode !== null || child.signalCode !== null ?
+        Promise.resolve() :
+        new Promise((resolve) => child.once('exit', resolve));
+    const timedOut = await Promise.race([
+        Promise.all([exited, child.stderrClosed]).then(() => false),
+        new Promise((resolve) => { timer = setTimeout(resolve, ms, true); })
+    ]);
+    clearTimeout(timer);
+    const said = child.stderrText.trim();
+    if (timedOut) {
+        child.kill('SIGKILL');
+        return { timedOut, said };
+    }
+    return { code: child.exitCode, signal: child.signalCode, said };
 }
 
 /** Two Q channels joined back to back: what one puts, the other gets. */
@@ -143,4 +169,4 @@ async function wsServer(t) {
     };
 }
 
-module.exports = { wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
+module.exports = { startPeer, wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
