@@ -75,11 +75,20 @@ test('W3C WebSocket: a refused connection rejects the queued call', async (t) =>
     await rejectsWithCause(t, handle.remote.invoke('add', 1, 2), 'WebSocket closed: 1006');
 });
 
-for (const [scheme, name] of [['ws', 'ws'], ['w3c', 'W3C WebSocket']]) {
-    test(`child with a ${name} client: killed in the middle of a call`, async (t) => {
+// Node's own global WebSocket: on by default from Node 22, behind a flag on
+// Node 20 and 21.
+const GLOBAL_WEBSOCKET_FLAGS = typeof globalThis.WebSocket === 'function' ?
+    [] : ['--experimental-websocket'];
+
+for (const [scheme, name, execArgv] of [
+    ['ws', 'a ws', []],
+    ['undici', 'an undici WebSocket', []],
+    ['w3c', "Node's global WebSocket", GLOBAL_WEBSOCKET_FLAGS]
+]) {
+    test(`child with ${name} client: killed in the middle of a call`, async (t) => {
         const server = await wsServer(t);
         const accepted = server.accepted();
-        const child = startPeer(t, [scheme + ':' + server.port]);
+        const child = startPeer(t, [scheme + ':' + server.port], { execArgv });
         const handle = open(await accepted, {});
         await checkCalls(t, handle);
         const pending = handle.remote.invoke('hang');
@@ -87,10 +96,10 @@ for (const [scheme, name] of [['ws', 'ws'], ['w3c', 'W3C WebSocket']]) {
         await rejectsWithCause(t, pending, 'WebSocket closed: 1006', 2000, exitOf(child));
     });
 
-    test(`child with a ${name} client: exits by itself once we close`, async (t) => {
+    test(`child with ${name} client: exits by itself once we close`, async (t) => {
         const server = await wsServer(t);
         const accepted = server.accepted();
-        const child = startPeer(t, [scheme + ':' + server.port]);
+        const child = startPeer(t, [scheme + ':' + server.port], { execArgv });
         child.disconnect(); // the socket is the child's only connection
         const handle = open(await accepted, {});
         t.is(await handle.remote.invoke('add', 2, 2), 4);

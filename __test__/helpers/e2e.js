@@ -93,14 +93,15 @@ async function checkLocalClose(t, handle) {
 const PEER = path.join(__dirname, '..', 'fixtures', 'peer.js');
 
 /**
- * Starts __test__/fixtures/peer.js in a child with `args`: forked with an
- * IPC channel, or (ipc: false) spawned with piped stdin/stdout. Its stderr
- * is kept for exitOf(). Killed after the test.
+ * Starts __test__/fixtures/peer.js in a child with `args` (and node
+ * options `execArgv`): forked with an IPC channel, or (ipc: false) spawned
+ * with piped stdin/stdout. Its stderr is kept for exitOf(). Killed after
+ * the test.
  */
-function startPeer(t, args, { ipc = true } = {}) {
+function startPeer(t, args, { ipc = true, execArgv = [] } = {}) {
     const child = ipc ?
-        fork(PEER, args, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }) :
-        spawn(process.execPath, [PEER].concat(args), { stdio: ['pipe', 'pipe', 'pipe'] });
+        fork(PEER, args, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv }) :
+        spawn(process.execPath, execArgv.concat(PEER, args), { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderrText = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text) => { child.stderrText += text; });
