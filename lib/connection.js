@@ -16,7 +16,7 @@ const { makeTracer, connectionName } = require("./trace");
 // Operation codes shared with src/napi/binding_engine.rs.
 const OP_NAMES = ["get", "set", "delete", "post", "apply", "keys"];
 const OP_CODES = { get: 0, set: 1, put: 1, delete: 2, post: 3, apply: 4, keys: 5 };
-const CALL = 0, RESOLVE = 1, NOTIFY = 2, LOST = 3, REFUSED = 5;
+const CALL = 0, RESOLVE = 1, NOTIFY = 2, LOST = 3, REFUSED = 5, CALL_QUESTION = 6;
 
 /** A Q promise for the far side's root object (0.6.1's `Connection`). */
 function Connection(port, local, options) {
@@ -145,7 +145,11 @@ function open(port, local, options) {
     const delivery = engine.receive(text);
     switch (delivery.kind) {
       case CALL:
-        return answerCall(delivery);
+        return answerCall(delivery, slots.get(delivery.slot));
+      case CALL_QUESTION:
+        // Sent to one of our pending calls: applied to its eventual value, as
+        // 0.6.1 does, never to the deferred that settles it.
+        return answerCall(delivery, slots.get(delivery.slot).promise);
       case RESOLVE: {
         const deferred = slots.take(delivery.slot);
         try {
@@ -193,12 +197,12 @@ function open(port, local, options) {
     }
   }
 
-  function answerCall(delivery) {
+  function answerCall(delivery, target) {
     const to = delivery.answerTo;
     let response;
     try {
       const args = codec.decode(JSON.parse(delivery.payload));
-      response = dispatchLocal(slots.get(delivery.slot), OP_NAMES[delivery.op], args, options);
+      response = dispatchLocal(target, OP_NAMES[delivery.op], args, options);
     } catch (error) {
       response = Q.reject(error);
     }

@@ -17,7 +17,8 @@ pub struct BindingEngineOptions {
 }
 
 /// What JS must do with one incoming message (see `Delivery` in the core).
-/// `kind`: 0 call, 1 resolve, 2 notify, 3 lost, 4 ignored, 5 refused.
+/// `kind`: 0 call, 1 resolve, 2 notify, 3 lost, 4 ignored, 5 refused,
+/// 6 call to one of our pending questions (see `Delivery::CallQuestion`).
 #[napi(object)]
 pub struct BindingDelivery {
     pub kind: u32,
@@ -129,6 +130,13 @@ impl BindingEngine {
                 payload: Some(args.get().to_owned()),
                 answer_to: Some(answer_to.into_owned()),
                 ..delivery(0)
+            },
+            Ok(Delivery::CallQuestion { slot, op, args, answer_to }) => BindingDelivery {
+                slot,
+                op: op as u32,
+                payload: Some(args.get().to_owned()),
+                answer_to: Some(answer_to.into_owned()),
+                ..delivery(6)
             },
             Ok(Delivery::Resolve { slot, resolution }) => {
                 BindingDelivery { slot, payload: Some(resolution.get().to_owned()), ..delivery(1) }

@@ -50,6 +50,11 @@ pub enum Delivery<'a> {
     /// Apply `op` to the value in `slot` with the QSON `args`; answer the
     /// result to `answer_to` (with [`Connection::answer`]).
     Call { slot: Slot, op: Op, args: &'a RawValue, answer_to: Cow<'a, str> },
+    /// A call addressed to one of our pending questions (the peer learnt its
+    /// id as a `from`): apply `op` to the question's eventual value, as 0.6.1
+    /// dispatches it on the question's promise, never to the host's record
+    /// of the question. Answer it as a `Call`.
+    CallQuestion { slot: Slot, op: Op, args: &'a RawValue, answer_to: Cow<'a, str> },
     /// Settle the pending question in `slot` with the QSON `resolution`. The
     /// engine has already forgotten the question.
     Resolve { slot: Slot, resolution: &'a RawValue },
@@ -170,7 +175,10 @@ impl Connection {
                     return Err(self.refuse_call(&from, ProtocolError::TooManyPendingCalls { limit }));
                 }
                 self.pending_calls += 1;
-                Delivery::Call { slot: local.slot(), op, args, answer_to: from }
+                match local {
+                    Local::Export(slot) => Delivery::Call { slot, op, args, answer_to: from },
+                    Local::Question(slot) => Delivery::CallQuestion { slot, op, args, answer_to: from },
+                }
             }
             Envelope::Resolve { to, resolution } => {
                 self.stats.resolves_in += 1;

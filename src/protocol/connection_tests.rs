@@ -214,3 +214,18 @@ fn put_is_accepted_as_set() {
     assert_eq!(Op::parse("put"), Some(Op::Set));
     assert_eq!(Op::parse("set").map(Op::name), Some("set"));
 }
+
+#[test]
+fn a_send_to_our_pending_question_is_a_call_on_the_question() {
+    let mut a = Connection::new(Options::default());
+    let asked: serde_json::Value = serde_json::from_str(&a.ask("", Op::Get, "[]", 9).unwrap()).unwrap();
+    let question = asked["from"].as_str().unwrap();
+    let text = format!(r#"{{"type":"send","to":"{question}","from":"Z","op":"keys","args":[]}}"#);
+    match a.receive(&text) {
+        Ok(Delivery::CallQuestion { slot: 9, op: Op::Keys, answer_to, .. }) => assert_eq!(answer_to, "Z"),
+        other => panic!("expected a call on question 9, got {other:?}"),
+    }
+    // The root stays an ordinary call, and the question is still pending.
+    assert!(matches!(a.receive(r#"{"type":"send","to":"","from":"Y","op":"keys","args":[]}"#), Ok(Delivery::Call { .. })));
+    assert_eq!(a.question_count(), 1);
+}
