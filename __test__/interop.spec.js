@@ -37,3 +37,37 @@ test('0.6.1 closing its Q channel: the rs side rejects its pending calls with th
     t.is(await handle.closed, reason);
     t.is(handle.stats().questions, 0);
 });
+
+
+// A peer learns our question ids (each call's `from`) and may send to them.
+// 0.6.1 applies such a call to the question's eventual value; so must we,
+// rather than to the deferred that settles it.
+test('a send to one of our pending calls waits for its answer and applies to it', async (t) => {
+    for (const impl of ['rs', '0.6.1']) {
+        const [near, far] = channelPair();
+        const asked = [];
+        const channel = Object.assign({}, near, {
+            put(text) {
+                asked.push(JSON.parse(text));
+                near.put(text);
+            },
+        });
+        const remote = impl === 'rs' ? Connection(channel, {}) : Connection061(channelFor061(channel), {});
+        const pending = remote.invoke('anything');
+        const question = (await far.get()) && asked[0].from;
+        far.put(JSON.stringify({ type: 'send', to: question, from: 'Z1', op: 'post', args: ['resolve', [42]] }));
+        far.put(JSON.stringify({ type: 'send', to: question, from: 'Z2', op: 'keys', args: [] }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        t.is(asked.length, 1, `${impl}: nothing is answered before the call settles`);
+        far.put(JSON.stringify({ type: 'resolve', to: question, resolution: { a: 1, b: 2 } }));
+        t.deepEqual(await pending, { a: 1, b: 2 }, impl);
+        const answers = {};
+        for (let i = 0; i < 2; i++) {
+            const message = JSON.parse(await far.get());
+            answers[message.to] = message.resolution;
+        }
+        t.deepEqual(answers.Z2, ['a', 'b'], impl);
+        t.truthy(answers.Z1['!'], `${impl}: "resolve" is not a method of the answer`);
+        near.close(new Error('over'));
+    }
+});

@@ -6,7 +6,6 @@
 
 const Q = require('q');
 const Connection = require('../..');
-const { Connection: Connection061, adapt: adapt061, Q: Q097 } = require('./q-connection-061');
 const { makeService } = require('../fixtures/service');
 
 /**
@@ -32,6 +31,7 @@ function serve(port, impl, options) {
         },
     });
     if (impl === '0.6.1') {
+        const { Connection: Connection061, adapt: adapt061, Q: Q097 } = require('./q-connection-061');
         const channel = adapt061(port);
         env.close = (reason) => channel.close(reason);
         Connection061(channel, makeService(Q097, env), connectionOptions);

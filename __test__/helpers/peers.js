@@ -9,7 +9,6 @@ const path = require('path');
 const { MessageChannel, Worker } = require('worker_threads');
 const Q = require('q');
 const Connection = require('../..');
-const { Connection: Connection061, Q: Q097 } = require('./q-connection-061');
 const Queue = require('../../lib/queue');
 const { serve } = require('./host');
 
@@ -40,6 +39,7 @@ function channelPair() {
 function channelFor061(channel) {
     // Handlers are attached at once: Q097(promise) would attach them a tick
     // later, after q 1.x has reported the rejection as unhandled.
+    const { Q: Q097 } = require('./q-connection-061');
     const convert = (promise) => {
         const deferred = Q097.defer();
         promise.then(deferred.resolve, deferred.reject);
@@ -65,6 +65,7 @@ function openCaller(port, caller, local, options) {
         },
     });
     if (caller === '0.6.1') {
+        const { Connection: Connection061, Q: Q097 } = require('./q-connection-061');
         return { remote: Connection061(port, local, connectionOptions), lost, caller, Q: Q097 };
     }
     const handle = Connection.open(port, local, connectionOptions);

@@ -7,7 +7,9 @@
 // whole process. Its Array.from ignores the map function, which breaks ava's
 // failure reports: a failing assertion then hangs the test instead of printing
 // a diff. Neither collections nor 0.6.1 calls Array.from, so the standard one
-// is put back; the other shims stay, as 0.6.1 needs them.
+// is put back; the other shims stay, as 0.6.1 needs them. Because of them,
+// the helpers load this module only when a 0.6.1 endpoint is asked for, so
+// that specs of q-connection-rs alone run in a clean realm.
 
 const standardFrom = Array.from;
 const Connection = require('q-connection');

@@ -15,7 +15,6 @@
 // 0.6.1 (it fulfils to itself); they pipeline on it instead.
 
 const Q = require('q');
-const { Q: Q097 } = require('./q-connection-061');
 const { Thing } = require('../fixtures/service');
 
 const rsCaller = (env) => env.caller === 'rs';
@@ -462,7 +461,7 @@ function register(test, transport, { impl = 'rs', caller = 'rs' } = {}) {
         impl,
         caller,
         transport: transport.name,
-        Q: caller === '0.6.1' ? Q097 : Q,
+        Q: caller === '0.6.1' ? require('./q-connection-061').Q : Q,
         connect: (options) => transport.connect(Object.assign({ impl, caller }, options)),
     };
     for (const scenario of scenarios) {
