@@ -60,6 +60,18 @@ test('fork: the child closing its connection disconnects and exits', async (t) =
     t.deepEqual(await exitOf(child), { code: 0, signal: null, said: 'peer closed: child leaves' });
 });
 
+test('fork: a child that disconnects and lives on is reported as disconnected', async (t) => {
+    const child = forkPeer(t);
+    const handle = open(child, {});
+    await handle.remote.invoke('linger', 2000);
+    const pending = handle.remote.invoke('hang');
+    const disconnected = new Promise((resolve) => child.once('disconnect', resolve));
+    t.is(await handle.remote.invoke('close', 'child leaves'), 'closing');
+    // No exit follows within 50 ms of the disconnect: that is the cause.
+    await rejectsWithCause(t, pending, 'child process disconnected', 2000, disconnected);
+    t.deepEqual(await exitOf(child), { code: 0, signal: null, said: 'peer closed: child leaves' });
+});
+
 test('fork: a child that is already gone is reported at once', async (t) => {
     const child = forkPeer(t);
     child.kill('SIGKILL');

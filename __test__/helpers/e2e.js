@@ -19,6 +19,7 @@ const CLOSED = /^Connection closed because: /;
  *   callBack(fn, x)   calls the caller's function fn(x) and returns its answer
  *   hang()            never answers: a call in flight while the peer dies
  *   exit(code)        ends the peer's process or thread with `code`
+ *   linger(ms)        keeps the peer's process or thread alive `ms` longer
  *   close(reason)     closes the peer's connection from its side
  */
 function peerRoot(handle) {
@@ -27,6 +28,7 @@ function peerRoot(handle) {
         callBack: (fn, x) => Q(fn(x)).then((y) => 'called back with ' + y),
         hang: () => Q.defer().promise,
         exit: (code) => process.exit(code),
+        linger: (ms) => { setTimeout(() => {}, ms); },
         close: (reason) => {
             // Answered first, then closed, so the caller sees the answer.
             setTimeout(() => handle().close(new Error(reason)), 10);
