@@ -13,7 +13,7 @@ const { MessageChannel, Worker } = require('worker_threads');
 const { WebSocket } = require('ws');
 const { open } = require('../lib/connection');
 const {
-    wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose
+    chromeEvent, wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose
 } = require('./helpers/e2e');
 
 const PEER = path.join(__dirname, 'fixtures', 'peer.js');
@@ -92,18 +92,9 @@ test('window-like port: origin sent and checked both ways, peer gone mid-call', 
 
 // A Chrome extension runtime.Port over a real MessageChannel.
 function chromeFacade(port) {
-    const hub = () => {
-        const listeners = new Set();
-        return {
-            listeners,
-            addListener: (f) => listeners.add(f),
-            removeListener: (f) => listeners.delete(f),
-            fire: (...args) => listeners.forEach((f) => f(...args))
-        };
-    };
     const chrome = {
-        onMessage: hub(),
-        onDisconnect: hub(),
+        onMessage: chromeEvent(),
+        onDisconnect: chromeEvent(),
         postMessage: (message) => port.postMessage(message),
         disconnect: () => port.close()
     };

@@ -10,7 +10,7 @@ const { Readable } = require('stream');
 const test = require('ava');
 const { MessageChannel, Worker } = require('worker_threads');
 const { WebSocket } = require('ws');
-const { channelPair, wsServer } = require('./helpers/e2e');
+const { channelPair, chromeEvent, wsServer } = require('./helpers/e2e');
 const { adaptPort, REFUSAL } = require('../lib/ports');
 
 // A sink that records, with promises for the next message and for closing.
@@ -307,16 +307,7 @@ test('onmessage-only port and a W3C WebSocket', async (t) => {
 });
 
 test('Chrome extension port: onMessage, onDisconnect, removeListener', async (t) => {
-    const hub = () => {
-        const listeners = new Set();
-        return {
-            listeners,
-            addListener: (f) => listeners.add(f),
-            removeListener: (f) => listeners.delete(f),
-            fire: (...args) => listeners.forEach((f) => f(...args))
-        };
-    };
-    const port = { posted: [], onMessage: hub(), onDisconnect: hub(), postMessage(m) { this.posted.push(m); } };
+    const port = { posted: [], onMessage: chromeEvent(), onDisconnect: chromeEvent(), postMessage(m) { this.posted.push(m); } };
     const r = recorder();
     const a = adaptPort(port, {}, r.sink);
     t.is(a.kind, 'chrome-port');

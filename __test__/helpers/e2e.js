@@ -172,4 +172,15 @@ async function wsServer(t) {
     };
 }
 
-module.exports = { startPeer, wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
+/** A Chrome extension event (port.onMessage, port.onDisconnect) with fire(). */
+function chromeEvent() {
+    const listeners = new Set();
+    return {
+        listeners,
+        addListener: (f) => listeners.add(f),
+        removeListener: (f) => listeners.delete(f),
+        fire: (...args) => listeners.forEach((f) => f(...args))
+    };
+}
+
+module.exports = { chromeEvent, startPeer, wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
