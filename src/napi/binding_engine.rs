@@ -1,5 +1,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 use crate::protocol::{Connection, Delivery, Limits, Op, Options, Refusal};
 
@@ -85,6 +87,17 @@ fn delivery(kind: u32) -> BindingDelivery {
     }
 }
 
+/// A call (`kind` 0) or a call to one of our pending questions (`kind` 6).
+fn call_delivery(kind: u32, slot: u32, op: Op, args: &RawValue, answer_to: Cow<'_, str>) -> BindingDelivery {
+    BindingDelivery {
+        slot,
+        op: op as u32,
+        payload: Some(args.get().to_owned()),
+        answer_to: Some(answer_to.into_owned()),
+        ..delivery(kind)
+    }
+}
+
 fn op_from_code(code: u32) -> Result<Op> {
     Ok(match code {
         0 => Op::Get,
@@ -124,20 +137,8 @@ impl BindingEngine {
             panic!("debugArmPanic: a panic inside Engine.receive");
         }
         match self.inner.receive(&text) {
-            Ok(Delivery::Call { slot, op, args, answer_to }) => BindingDelivery {
-                slot,
-                op: op as u32,
-                payload: Some(args.get().to_owned()),
-                answer_to: Some(answer_to.into_owned()),
-                ..delivery(0)
-            },
-            Ok(Delivery::CallQuestion { slot, op, args, answer_to }) => BindingDelivery {
-                slot,
-                op: op as u32,
-                payload: Some(args.get().to_owned()),
-                answer_to: Some(answer_to.into_owned()),
-                ..delivery(6)
-            },
+            Ok(Delivery::Call { slot, op, args, answer_to }) => call_delivery(0, slot, op, args, answer_to),
+            Ok(Delivery::CallQuestion { slot, op, args, answer_to }) => call_delivery(6, slot, op, args, answer_to),
             Ok(Delivery::Resolve { slot, resolution }) => {
                 BindingDelivery { slot, payload: Some(resolution.get().to_owned()), ..delivery(1) }
             }
