@@ -9,8 +9,9 @@
 // - env.connect(opts?) -> peer (see ./peers.js): { remote, handle?, lost,
 //   inject(text), peerCloseCause(message), Q }; opts: { local, options,
 //   farOptions }. The far root is __test__/fixtures/service.js.
-// - env.impl / env.caller: "rs" or "0.6.1", who serves and who calls.
-// - when(env): false skips the scenario for that combination (say why).
+// - env.impl / env.caller: "rs" or "0.6.1", who serves and who calls;
+//   env.Q: the caller's Q (q 1.x for rs, q 0.9.7 for 0.6.1).
+// - when(env): false leaves the scenario out of that pairing (say why).
 // Scenarios never `await` a promise for a far reference when the caller is
 // 0.6.1 (it fulfils to itself); they pipeline on it instead.
 
