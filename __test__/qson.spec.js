@@ -5,7 +5,7 @@
 
 const test = require('ava');
 const Q = require('q');
-const Connection = require('q-connection');
+const { Connection } = require('./helpers/q-connection-061');
 const { makeCodec } = require('../lib/qson');
 
 // A codec whose exports and imports are recorded, for inspection.
