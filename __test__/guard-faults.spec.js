@@ -31,11 +31,12 @@ test.serial('a panic while receiving closes the connection with the panic as the
     // The client has received 'never' once this round trip is done, so the
     // next message received anywhere is the server's.
     t.is(await client.remote.invoke('ok'), 1);
-    const original = Engine.prototype.receive;
-    Engine.prototype.receive = function (text) {
-        Engine.prototype.receive = original;
+    // Connections receive through receiveInto (the hot path of receive).
+    const original = Engine.prototype.receiveInto;
+    Engine.prototype.receiveInto = function (text, meta) {
+        Engine.prototype.receiveInto = original;
         this.debugArmPanic();
-        return original.call(this, text);
+        return original.call(this, text, meta);
     };
     const lost = client.remote.invoke('ok');
     const cause = await server.closed;

@@ -11,6 +11,7 @@ const { makeCodec } = require("./qson");
 const { adaptPort } = require("./ports");
 const { FarReference, unwrapFarReference } = require("./far-reference");
 const { dispatchLocal } = require("./dispatch");
+const { makeReceive } = require("./receive");
 const { makeTracer, connectionName } = require("./trace");
 
 // Operation codes shared with src/napi/binding_engine.rs.
@@ -40,6 +41,7 @@ function open(port, local, options) {
     maxPendingCalls: options.maxPendingCalls,
     maxExports: options.maxExports,
   });
+  const engineReceive = makeReceive(engine);
   const onError = typeof options.onerror === "function" ? options.onerror : null;
   const name = connectionName(options);
   let errors = 0; // reported errors, for stats()
@@ -142,7 +144,7 @@ function open(port, local, options) {
       report(new TypeError(`message is not a string but ${typeof text}`), "EMALFORMED");
       return;
     }
-    const delivery = engine.receive(text);
+    const delivery = engineReceive(text);
     switch (delivery.kind) {
       case CALL:
         return answerCall(delivery, slots.get(delivery.slot));

@@ -68,12 +68,14 @@ pub struct BindingClosed {
 
 #[napi(js_name = "Engine")]
 pub struct BindingEngine {
-    inner: Connection,
+    pub(super) inner: Connection,
     /// Set by `debugArmPanic`: the next `receive` panics (fault-path tests).
-    panic_armed: bool,
+    pub(super) panic_armed: bool,
+    /// The refusal `receiveInto` reported as kind 5, for `takeRefusal`.
+    pub(super) refusal: Option<BindingDelivery>,
 }
 
-fn delivery(kind: u32) -> BindingDelivery {
+pub(super) fn delivery(kind: u32) -> BindingDelivery {
     BindingDelivery {
         kind,
         slot: 0,
@@ -95,6 +97,16 @@ fn call_delivery(kind: u32, slot: u32, op: Op, args: &RawValue, answer_to: Cow<'
         payload: Some(args.get().to_owned()),
         answer_to: Some(answer_to.into_owned()),
         ..delivery(kind)
+    }
+}
+
+pub(super) fn refused(Refusal { error, reply, question }: Refusal) -> BindingDelivery {
+    BindingDelivery {
+        error: Some(error.to_string()),
+        code: Some(error.code().to_owned()),
+        reply,
+        question,
+        ..delivery(5)
     }
 }
 
@@ -127,7 +139,7 @@ impl BindingEngine {
             ),
             None => (None, defaults),
         };
-        BindingEngine { inner: Connection::new(Options { capacity, limits }), panic_armed: false }
+        BindingEngine { inner: Connection::new(Options { capacity, limits }), panic_armed: false, refusal: None }
     }
 
     /// Parses and routes one incoming message text.
@@ -147,13 +159,7 @@ impl BindingEngine {
             }
             Ok(Delivery::Lost) => delivery(3),
             Ok(Delivery::Ignored) => delivery(4),
-            Err(Refusal { error, reply, question }) => BindingDelivery {
-                error: Some(error.to_string()),
-                code: Some(error.code().to_owned()),
-                reply,
-                question,
-                ..delivery(5)
-            },
+            Err(refusal) => refused(refusal),
         }
     }
 

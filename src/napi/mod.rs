@@ -5,3 +5,4 @@
 //! cheaper than a hop to another thread and back (~55 µs here).
 
 mod binding_engine;
+mod binding_engine_fast;

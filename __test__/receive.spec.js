@@ -1,0 +1,72 @@
+'use strict';
+
+// Engine.receiveInto (through lib/receive.js) must give what Engine.receive
+// gives, for every kind of delivery, including payloads with characters
+// outside ASCII (its ranges are UTF-16 offsets computed from UTF-8 bytes)
+// and an asker id written with JSON escapes (not a range of the text).
+
+const test = require('ava');
+const { Engine } = require('../binding.js');
+const { makeReceive } = require('../lib/receive');
+
+// Two engines fed the same messages in the same order stay in step, except
+// for the ids they make.
+function pair() {
+    const plain = new Engine({});
+    const fast = new Engine({});
+    return { plain, fast, receive: makeReceive(fast) };
+}
+
+const same = (t, plain, fast) => {
+    const { kind, slot, op, payload, answerTo, error, code, reply, question } = plain;
+    const expected = { kind, slot, op, payload, answerTo };
+    if (kind === 5) Object.assign(expected, { error, code, reply, question });
+    const actual = { ...fast };
+    for (const key of Object.keys(actual)) if (actual[key] === null) actual[key] = undefined;
+    for (const key of Object.keys(expected)) if (expected[key] === null) expected[key] = undefined;
+    t.like(actual, expected);
+};
+
+test('calls, with ASCII and non-ASCII payloads, and an escaped asker id', (t) => {
+    const { plain, fast, receive } = pair();
+    for (const text of [
+        '{"type":"send","to":"","from":"A-1","op":"post","args":["add",[1,2]]}',
+        '{"type":"send","to":"","from":"A-2","op":"post","args":["sé",["日本語 😀",{"k":"ü"}]]}',
+        '{"type":"send","to":"","from":"😀-3","op":"get","args":["x"]}',
+        '{"type":"send","to":"","from":"A\\u002d4","op":"keys","args":[]}',
+        '{"op":"apply","args":[null,["ß"]],"to":"","type":"send","from":"é"}',
+    ]) {
+        same(t, plain.receive(text), receive(text));
+    }
+});
+
+test('resolve and notify of our own questions, with non-ASCII resolutions', (t) => {
+    const { plain, fast, receive } = pair();
+    const idOf = (envelope) => JSON.parse(envelope).from;
+    // Each engine made its own id for the same question (slot 7).
+    const askPlain = plain.ask('', 3, '["f",[]]', 7);
+    const askFast = fast.ask('', 3, '["f",[]]', 7);
+    const toPlain = idOf(askPlain);
+    const toFast = idOf(askFast);
+    same(t, plain.receive(`{"type":"notify","to":"${toPlain}","resolution":"½ way ✓"}`),
+        receive(`{"type":"notify","to":"${toFast}","resolution":"½ way ✓"}`));
+    same(t, plain.receive(`{"type":"resolve","to":"${toPlain}","resolution":{"€":[1,"ü"]}}`),
+        receive(`{"type":"resolve","to":"${toFast}","resolution":{"€":[1,"ü"]}}`));
+});
+
+test('lost, ignored and refused messages', (t) => {
+    const { plain, fast, receive } = pair();
+    for (const text of [
+        '{"type":"resolve","to":"nobody","resolution":1}',
+        '{"type":"hello?"}',
+        'not json',
+        '{"type":"send","to":"","from":"B-1","op":"frobnicate","args":[]}',
+    ]) {
+        same(t, plain.receive(text), receive(text));
+    }
+});
+
+test('meta too short is an error, not a crash', (t) => {
+    const engine = new Engine({});
+    t.throws(() => engine.receiveInto('{"type":"hello?"}', new Uint32Array(3)), { message: /meta must hold 7/ });
+});

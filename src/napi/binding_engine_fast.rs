@@ -1,0 +1,119 @@
+//! `Engine.receiveInto`, the form of `Engine.receive` that the hot path uses.
+//!
+//! `receive` returns an object with up to ten properties and copies the
+//! payload and the asker's id out as new JS strings: building that object
+//! (each property key internalised again on every call) and the copies cost
+//! more than parsing the message. Both texts are ranges of the message the
+//! caller already holds, so `receiveInto` writes numbers into an array the
+//! caller owns and reuses, and the caller slices its own string.
+
+use std::borrow::Cow;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::binding_engine::{delivery, refused, BindingDelivery, BindingEngine};
+use crate::protocol::Delivery;
+
+/// Indexes into `meta` (mirrored in lib/receive.js).
+const KIND: usize = 0;
+const SLOT: usize = 1;
+const OP: usize = 2;
+const PAYLOAD: usize = 3; // start, end
+const ANSWER_TO: usize = 5; // start, end
+const META_LEN: usize = 7;
+/// Written as a start for a range that is absent.
+const ABSENT: u32 = u32::MAX;
+
+#[napi]
+impl BindingEngine {
+    /// Parses and routes one incoming message like `receive`, writing
+    /// `[kind, slot, op, payloadStart, payloadEnd, answerToStart, answerToEnd]`
+    /// into `meta` (a Uint32Array of at least 7), ranges in UTF-16 units of
+    /// `text`, `ABSENT` (0xFFFFFFFF) as the start of a range not given.
+    /// Returns the asker's id only when it is not a verbatim range of `text`
+    /// (it was written with JSON escapes). Kind 5 (refused): call
+    /// `takeRefusal()` for the refusal, as `receive` would have returned it.
+    #[napi(catch_unwind)]
+    pub fn receive_into(&mut self, text: String, mut meta: Uint32ArraySlice) -> Result<Option<String>> {
+        // SAFETY: the array's memory stays put during this synchronous call
+        // and nothing else reads or writes it meanwhile.
+        let meta = unsafe { meta.as_mut() };
+        if meta.len() < META_LEN {
+            return Err(Error::from_reason(format!("meta must hold {META_LEN} numbers")));
+        }
+        if std::mem::take(&mut self.panic_armed) {
+            panic!("debugArmPanic: a panic inside Engine.receive");
+        }
+        meta[PAYLOAD] = ABSENT;
+        meta[ANSWER_TO] = ABSENT;
+        let mut owned_answer_to = None;
+        let (kind, slot, op) = match self.inner.receive(&text) {
+            Ok(Delivery::Call { slot, op, args, answer_to }) => {
+                owned_answer_to = write_call(&text, args.get(), answer_to, meta);
+                (0, slot, op as u32)
+            }
+            Ok(Delivery::CallQuestion { slot, op, args, answer_to }) => {
+                owned_answer_to = write_call(&text, args.get(), answer_to, meta);
+                (6, slot, op as u32)
+            }
+            Ok(Delivery::Resolve { slot, resolution }) => {
+                write_range(&text, resolution.get(), &mut meta[PAYLOAD..]);
+                (1, slot, 0)
+            }
+            Ok(Delivery::Notify { slot, resolution }) => {
+                write_range(&text, resolution.get(), &mut meta[PAYLOAD..]);
+                (2, slot, 0)
+            }
+            Ok(Delivery::Lost) => (3, 0, 0),
+            Ok(Delivery::Ignored) => (4, 0, 0),
+            Err(refusal) => {
+                self.refusal = Some(refused(refusal));
+                (5, 0, 0)
+            }
+        };
+        meta[KIND] = kind;
+        meta[SLOT] = slot;
+        meta[OP] = op;
+        Ok(owned_answer_to)
+    }
+
+    /// The refusal the last `receiveInto` reported (kind 5), once.
+    #[napi]
+    pub fn take_refusal(&mut self) -> BindingDelivery {
+        self.refusal.take().unwrap_or_else(|| delivery(4))
+    }
+}
+
+/// Writes the ranges of a call's args and asker id; returns the id when it
+/// is not a range of `text`.
+fn write_call(text: &str, args: &str, answer_to: Cow<'_, str>, meta: &mut [u32]) -> Option<String> {
+    write_range(text, args, &mut meta[PAYLOAD..]);
+    if write_range(text, &answer_to, &mut meta[ANSWER_TO..]) {
+        None
+    } else {
+        Some(answer_to.into_owned())
+    }
+}
+
+/// Writes the UTF-16 range of `part` within `text` into `out[0..2]` when
+/// `part` borrows from `text`; returns false (writing nothing) otherwise.
+fn write_range(text: &str, part: &str, out: &mut [u32]) -> bool {
+    let start = (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    if start > text.len() || start + part.len() > text.len() {
+        return false;
+    }
+    let start16 = utf16_len(&text[..start]);
+    out[0] = start16 as u32;
+    out[1] = (start16 + utf16_len(part)) as u32;
+    true
+}
+
+/// Length in UTF-16 units; the byte length for ASCII (checked a word at a time).
+fn utf16_len(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.encode_utf16().count()
+    }
+}
