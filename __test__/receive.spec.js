@@ -54,6 +54,17 @@ test('resolve and notify of our own questions, with non-ASCII resolutions', (t) 
         receive(`{"type":"resolve","to":"${toFast}","resolution":{"€":[1,"ü"]}}`));
 });
 
+test('a call to one of our pending questions (pipelining)', (t) => {
+    const { plain, fast, receive } = pair();
+    const idOf = (envelope) => JSON.parse(envelope).from;
+    const toPlain = idOf(plain.ask('', 3, '["f",[]]', 3));
+    const toFast = idOf(fast.ask('', 3, '["f",[]]', 3));
+    const call = (to) => `{"type":"send","to":"${to}","from":"Q-ü","op":"post","args":["m",["ö"]]}`;
+    const delivered = receive(call(toFast));
+    t.is(delivered.kind, 6);
+    same(t, plain.receive(call(toPlain)), delivered);
+});
+
 test('lost, ignored and refused messages', (t) => {
     const { plain, fast, receive } = pair();
     for (const text of [
