@@ -169,6 +169,69 @@ declare namespace Connection {
   /** Any port q-connection-rs adapts: workers, MessagePorts, WebSockets, Q channels, ... */
   export type Port = object;
 
+  /** Options of a native WebSocket connection (lib/native.js), both sides. */
+  export interface NativeOptions extends ConnectionOptions {
+    /** Largest message accepted, in bytes (default 64 MiB); a larger one closes the socket with code 1009. */
+    maxMessageSize?: number;
+    /** Milliseconds between keepalive pings (default 30000; 0 turns them off). */
+    pingInterval?: number;
+    /** Milliseconds to wait for any frame after a ping before closing (default 10000). */
+    pingTimeout?: number;
+    /** Milliseconds a local close waits for the peer's closing handshake (default 1000). */
+    closeTimeout?: number;
+  }
+
+  export interface NativeConnectOptions extends NativeOptions {
+    /** Extra certificate authorities for wss://, PEM, on top of the bundled webpki roots. */
+    ca?: string | Buffer;
+    /** Milliseconds to wait for the TCP, TLS and WebSocket handshakes (default 30000). */
+    connectTimeout?: number;
+    /** Extra request headers. */
+    headers?: Record<string, string>;
+  }
+
+  /** The peer of a native connection, as its handshake described it. */
+  export interface PeerInfo {
+    /** "ip:port" of the peer. */
+    remoteAddress: string;
+    /** Server side: the request target ("/rpc?x=1"); client side: the URL. */
+    url: string;
+    /** Server side: the request headers; client side: the response headers (lower-case names). */
+    headers: Record<string, string>;
+  }
+
+  export interface ListenOptions<L = any> extends NativeOptions {
+    /** Default "127.0.0.1". */
+    host?: string;
+    /** Default 0: a free port (see `address()`). */
+    port?: number;
+    /** When given, upgrade requests for another path are answered 404. */
+    path?: string;
+    /** The root object each connection serves: one shared object, or a function called per connection. */
+    local?: L | ((info: PeerInfo) => L);
+  }
+
+  export interface NativeConnectionHandle<R = any> extends ConnectionHandle<R> {
+    info: PeerInfo;
+  }
+
+  export interface NativeServer {
+    /** Where the server listens. */
+    address(): { host: string; port: number };
+    /** Sockets open on the Rust side, and connection handles open on the JS side. */
+    stats(): { connections: number; handles: number };
+    /** Stops listening and closes every connection (code 1001), rejecting their pending calls. */
+    close(): Promise<void>;
+    on(event: "connection", listener: (connection: ConnectionHandle, info: PeerInfo) => void): this;
+    /** A `local` factory or a "connection" listener threw (without a listener: a process warning). */
+    on(event: "error", listener: (error: Error) => void): this;
+  }
+
+  /** Listens for WebSocket peers (browsers, `ws`, q-connection 0.6.1, ours) with the native transport. */
+  export function listen<L = any>(options: ListenOptions<L>): Promise<NativeServer>;
+  /** Connects to a ws:// or wss:// server with the native transport. */
+  export function connect<R = any, L = any>(url: string | URL, local?: L, options?: NativeConnectOptions): Promise<NativeConnectionHandle<R>>;
+
   export { Connection };
   export function open<R = any, L = any>(port: Port, local?: L, options?: ConnectionOptions): ConnectionHandle<R>;
   export function Queue<T = unknown>(): Channel<T>;

@@ -7,9 +7,12 @@
 const { Connection, open } = require("./lib/connection");
 const { Queue } = require("./lib/queue");
 const { FarReference } = require("./lib/far-reference");
+const native = require("./lib/native");
 
 module.exports = Connection;
 Connection.Connection = Connection;
 Connection.open = open;
 Connection.Queue = Queue;
 Connection.FarReference = FarReference;
+Connection.listen = native.listen;
+Connection.connect = native.connect;

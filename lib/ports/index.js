@@ -15,6 +15,7 @@
 //                                     parentPort, W3C port, window,
 //                                     {postMessage, onmessage, close?}
 //   'websocket'     websocket.js      a port with send: `ws` or W3C WebSocket
+//   'native'        native.js         our Rust WebSocket (lib/native.js); tried first
 //
 // Kinds are tried in this order; the first that fits wins. Anything else is
 // refused with an Error naming what was expected.
@@ -26,6 +27,7 @@ var ipc = require('./ipc');
 var stream = require('./stream');
 var postMessage = require('./post-message');
 var websocket = require('./websocket');
+var native = require('./native');
 
 var REFUSAL = 'An adaptable message port required: expected a Q channel {get, put}, ' +
     'a port with postMessage (Worker, MessagePort, window, Chrome port, ' +
@@ -40,7 +42,8 @@ var FAMILIES = {
     'worker': postMessage.adaptWorker,
     'chrome-port': postMessage.adaptChromePort,
     'message-port': postMessage.adaptMessagePort,
-    'websocket': websocket.adaptSocket
+    'websocket': websocket.adaptSocket,
+    'native': native.adaptNative
 };
 
 function isChildProcess(port) {
@@ -49,6 +52,7 @@ function isChildProcess(port) {
 }
 
 function kindOf(port) {
+    if (native.isNativePort(port)) return 'native';
     if (typeof port.get === 'function' && typeof port.put === 'function') {
         return 'channel';
     }

@@ -6,3 +6,5 @@
 
 mod binding_engine;
 mod binding_engine_fast;
+mod binding_ws;
+mod binding_ws_server;

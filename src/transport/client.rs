@@ -25,6 +25,9 @@ pub struct ClientOptions {
 /// Errors are sentences for people (they become the JS rejection).
 pub async fn connect(url: &str, config: Config, options: ClientOptions) -> Result<Link, String> {
     let mut request = url.into_client_request().map_err(|e| format!("invalid WebSocket URL {url:?}: {e}"))?;
+    if !matches!(request.uri().scheme_str(), Some("ws" | "wss")) {
+        return Err(format!("invalid WebSocket URL {url:?}: the scheme must be ws or wss"));
+    }
     for (name, value) in &options.headers {
         let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
             .map_err(|e| format!("invalid header name {name:?}: {e}"))?;

@@ -97,7 +97,16 @@ async fn handshake(
         Ok(response)
     };
     let upgrade = tokio_tungstenite::accept_hdr_async_with_config(socket, check, Some(config.websocket()));
-    let Ok(Ok(ws)) = tokio::time::timeout(Duration::from_secs(10), upgrade).await else { return };
+    let mut stop = stopped.clone();
+    let ws = tokio::select! {
+        upgraded = tokio::time::timeout(Duration::from_secs(10), upgrade) => match upgraded {
+            Ok(Ok(ws)) => ws,
+            _ => return,
+        },
+        // A closed server drops half-done handshakes at once: they hold its
+        // accept callback, which may keep the host alive.
+        _ = stop.changed() => return,
+    };
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let ending = shared.clone();
     let on_end = Box::new(move || {

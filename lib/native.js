@@ -1,0 +1,253 @@
+"use strict";
+
+// Native WebSocket client and server: `Connection.connect(url, local, options)`
+// and `Connection.listen(options)`. Sockets, TLS, framing, limits and
+// keepalive run on tokio threads (src/transport); each socket is an ordinary
+// port for lib/connection.js, so the protocol engine and everything above it
+// are the same as over any other port.
+//
+// Crossing the bridge is batched: every text sent in one JS tick goes to Rust
+// in one call (flushed from a microtask), and every text received while the
+// JS thread was busy comes back in one callback (src/napi/binding_ws.rs).
+
+const { EventEmitter } = require("events");
+const { wsConnect, wsListen } = require("../binding.js");
+const { open } = require("./connection");
+const { NATIVE_PORT } = require("./ports/native");
+
+const GOING_AWAY = 1001;
+
+/** The options the Rust side reads, picked from a connection's options. */
+function socketOptions(options) {
+  return {
+    maxMessageSize: options.maxMessageSize,
+    pingInterval: options.pingInterval,
+    pingTimeout: options.pingTimeout,
+    closeTimeout: options.closeTimeout,
+    ca: options.ca === undefined ? undefined : String(options.ca),
+    connectTimeout: options.connectTimeout,
+    headers: options.headers,
+  };
+}
+
+/** The cause a connection rejects its pending calls with, from the Rust report. */
+function closedError(closed) {
+  const error = new Error(closed.message);
+  error.code = closed.code;
+  error.by = closed.by;
+  return error;
+}
+
+/**
+ * The port of one native socket (lib/ports/native.js adapts it).
+ * `socket` is a binding `WsConnection`, not yet started.
+ */
+class NativePort {
+  constructor(socket) {
+    this[NATIVE_PORT] = true;
+    this.socket = socket;
+    this.outbox = [];
+    this.sink = null;
+    this.onerror = null;
+    this.done = false;
+    // The close code a local close sends (the server sends 1001 on shutdown).
+    this.closeCode = 1000;
+    this.flush = this.flush.bind(this);
+  }
+
+  /** Starts delivery to sink {message(text), closed(error)}; called once. */
+  attach(sink, onerror) {
+    this.sink = sink;
+    this.onerror = typeof onerror === "function" ? onerror : null;
+    this.socket.start((batch) => this.receive(batch));
+  }
+
+  // Runs on the JS thread from a threadsafe function: nothing may escape it
+  // (an exception there would be an uncaught exception).
+  receive(batch) {
+    for (const text of batch.messages) {
+      try {
+        this.sink.message(text);
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    if (batch.closed) {
+      this.done = true;
+      this.outbox = [];
+      try {
+        this.sink.closed(closedError(batch.closed));
+      } catch (error) {
+        this.report(error);
+      }
+    }
+  }
+
+  report(error) {
+    try {
+      if (this.onerror) return this.onerror(error);
+    } catch (_) {
+      // the user's error handler failed too: fall through to a warning
+    }
+    process.emitWarning(error);
+  }
+
+  send(text) {
+    if (this.done) return;
+    if (this.outbox.push(text) === 1) queueMicrotask(this.flush);
+  }
+
+  flush() {
+    if (this.outbox.length === 0) return;
+    const texts = this.outbox;
+    this.outbox = [];
+    this.socket.send(texts);
+  }
+
+  /** Sends what is batched, then starts the closing handshake. */
+  close(error) {
+    if (this.done) return;
+    this.flush();
+    this.done = true;
+    const reason = error && typeof error.message === "string" ? error.message : "";
+    this.socket.close(this.closeCode, reason);
+  }
+}
+
+/** What the handshake told about the peer: {remoteAddress, url, headers}. */
+function peerInfo(socket) {
+  return socket.info;
+}
+
+/**
+ * Connects to a `ws://` or `wss://` server; resolves to the connection
+ * handle of Connection.open ({remote, close, closed, stats}) plus `info`.
+ */
+async function connect(url, local, options) {
+  options = options || {};
+  const port = await connectPort(url, options);
+  const handle = open(port, local, options);
+  handle.info = peerInfo(port.socket);
+  return handle;
+}
+
+/** The port of a new client socket, for Connection.open (or a test writing raw text). */
+async function connectPort(url, options) {
+  return new NativePort(await wsConnect(String(url), socketOptions(options || {})));
+}
+
+/**
+ * A listening native server. Events: "connection" (handle, info) for each
+ * accepted socket; "error" (error) when user code run for the server throws:
+ * a `local` factory (its socket is then closed with code 4500) or a
+ * "connection" listener.
+ */
+class NativeServer extends EventEmitter {
+  constructor(options) {
+    super();
+    this.options = options;
+    this.binding = null;
+    // The open connections' handles, and their ports (to close with 1001).
+    this.handles = new Map();
+    this.closing = null;
+  }
+
+  accept(socket) {
+    const port = new NativePort(socket);
+    const info = peerInfo(socket);
+    let handle;
+    try {
+      const local = this.options.local;
+      const root = typeof local === "function" ? local(info) : local;
+      handle = open(port, root, this.options);
+    } catch (error) {
+      // No connection without its local object: refuse the socket.
+      socket.close(4500, "could not create the local object");
+      this.complain(error);
+      return;
+    }
+    if (this.closing) {
+      port.closeCode = GOING_AWAY;
+      handle.close(new Error("server closed"));
+      return;
+    }
+    this.handles.set(handle, port);
+    handle.closed.then(() => this.handles.delete(handle));
+    try {
+      this.emit("connection", handle, info);
+    } catch (error) {
+      this.complain(error);
+    }
+  }
+
+  // An error of user code run for the server: to "error" listeners if any,
+  // else a process warning (never an uncaught exception from a socket event).
+  complain(error) {
+    if (this.listenerCount("error") > 0) {
+      try {
+        this.emit("error", error);
+        return;
+      } catch (_) {
+        // fall through to a warning
+      }
+    }
+    process.emitWarning(error);
+  }
+
+  /** {host, port} the server listens on. */
+  address() {
+    return this.binding.address();
+  }
+
+  /** {connections}: sockets still open on the Rust side; {handles}: open on the JS side. */
+  stats() {
+    return { connections: this.binding.connections, handles: this.handles.size };
+  }
+
+  /**
+   * Stops listening and closes every connection (code 1001): their pending
+   * calls reject at once with "Connection closed because: server closed".
+   * Settles once every socket is closed (or its close timeout passed).
+   */
+  close() {
+    if (this.closing) return this.closing;
+    const cause = new Error("server closed");
+    for (const [handle, port] of this.handles) {
+      port.closeCode = GOING_AWAY;
+      handle.close(cause);
+    }
+    this.handles.clear();
+    this.closing = this.binding.close(GOING_AWAY, "server shutting down");
+    return this.closing;
+  }
+}
+
+/**
+ * Listens for WebSocket connections. options: {host ("127.0.0.1"), port (0),
+ * path (any when absent), local (a root object shared by all, or a function
+ * (info) => root called per connection), ...Connection.open options,
+ * maxMessageSize, pingInterval, pingTimeout, closeTimeout}.
+ */
+async function listen(options) {
+  options = options || {};
+  const server = new NativeServer(options);
+  const onConnection = (socket) => {
+    try {
+      server.accept(socket);
+    } catch (error) {
+      server.complain(error);
+    }
+  };
+  server.binding = await wsListen(
+    {
+      host: options.host,
+      port: options.port,
+      path: options.path,
+      connection: socketOptions(options),
+    },
+    onConnection
+  );
+  return server;
+}
+
+module.exports = { connect, connectPort, listen, NativeServer, NativePort };

@@ -1,0 +1,173 @@
+//! The native WebSocket connection as JS sees it (`WsConnection`), and the
+//! client's `wsConnect`. The transport (`crate::transport`) runs on napi's
+//! tokio runtime; this file only converts between it and JS.
+//!
+//! Crossing the bridge: JS hands a batch of texts to `send` (one call per JS
+//! tick, see lib/native.js); inbound, the link's waker queues ONE call of
+//! the JS callback, which drains everything received by the time it runs.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+use crate::transport::{self, ClientOptions, Closed, ClosedBy, Config, Link, PeerInfo};
+
+/// Options of a native connection (client or server side); every field optional.
+#[napi(object)]
+pub struct BindingWsOptions {
+    /// Largest message accepted, in bytes (default 64 MiB); larger ones close with 1009.
+    pub max_message_size: Option<f64>,
+    /// Milliseconds between keepalive pings (default 30000; 0 disables them).
+    pub ping_interval: Option<f64>,
+    /// Milliseconds to wait for any frame after a ping (default 10000).
+    pub ping_timeout: Option<f64>,
+    /// Milliseconds a local close waits for the peer's closing handshake (default 1000).
+    pub close_timeout: Option<f64>,
+    /// Client: extra certificate authorities (PEM) to trust for wss://.
+    pub ca: Option<String>,
+    /// Client: milliseconds to wait for the connection and handshakes (default 30000).
+    pub connect_timeout: Option<f64>,
+    /// Client: extra request headers.
+    pub headers: Option<HashMap<String, String>>,
+}
+
+/// Why a connection ended. `by`: "local", "peer" or "error".
+#[napi(object)]
+pub struct BindingWsClosed {
+    pub by: String,
+    pub code: u32,
+    pub message: String,
+}
+
+/// What the JS callback of `WsConnection.start` receives.
+#[napi(object)]
+pub struct BindingWsBatch {
+    /// Texts received since the previous call, in order.
+    pub messages: Vec<String>,
+    /// Set once, in the last call, after the last message.
+    pub closed: Option<BindingWsClosed>,
+}
+
+/// The peer, as the handshake described it.
+#[napi(object)]
+pub struct BindingWsInfo {
+    /// `ip:port` of the peer.
+    pub remote_address: String,
+    /// The request target (server side) or the URL (client side).
+    pub url: String,
+    /// Request headers (server side) or response headers (client side).
+    pub headers: HashMap<String, String>,
+}
+
+fn millis(value: Option<f64>) -> Option<Duration> {
+    value.filter(|ms| ms.is_finite() && *ms >= 0.0).map(|ms| Duration::from_secs_f64(ms / 1000.0))
+}
+
+pub(crate) fn config(options: Option<&BindingWsOptions>) -> Config {
+    let defaults = Config::default();
+    let Some(o) = options else { return defaults };
+    Config {
+        max_message_size: o.max_message_size.filter(|n| n.is_finite() && *n >= 1.0).map_or(defaults.max_message_size, |n| n as usize),
+        ping_interval: match millis(o.ping_interval) {
+            Some(every) if every.is_zero() => None,
+            Some(every) => Some(every),
+            None => defaults.ping_interval,
+        },
+        ping_timeout: millis(o.ping_timeout).unwrap_or(defaults.ping_timeout),
+        close_timeout: millis(o.close_timeout).unwrap_or(defaults.close_timeout),
+    }
+}
+
+fn closed(closed: Closed) -> BindingWsClosed {
+    let by = match closed.by {
+        ClosedBy::Local => "local",
+        ClosedBy::Peer => "peer",
+        ClosedBy::Error => "error",
+    };
+    BindingWsClosed { by: by.to_owned(), code: closed.code as u32, message: closed.message }
+}
+
+fn info(peer: &PeerInfo) -> BindingWsInfo {
+    let mut headers: HashMap<String, String> = HashMap::new();
+    for (name, value) in &peer.headers {
+        headers
+            .entry(name.clone())
+            .and_modify(|joined| {
+                joined.push_str(", ");
+                joined.push_str(value);
+            })
+            .or_insert_with(|| value.clone());
+    }
+    BindingWsInfo { remote_address: peer.remote_address.clone(), url: peer.url.clone(), headers }
+}
+
+/// One open WebSocket, client or server side.
+#[napi(js_name = "WsConnection")]
+pub struct BindingWsConnection {
+    link: Link,
+}
+
+impl BindingWsConnection {
+    pub(crate) fn new(link: Link) -> Self {
+        BindingWsConnection { link }
+    }
+}
+
+#[napi]
+impl BindingWsConnection {
+    /// Starts delivering: `onBatch` is called on the JS thread with every
+    /// text received since its previous call, and a last time with `closed`.
+    /// Until that last call the callback keeps the process alive, as an open
+    /// socket does; after it, nothing does. `onBatch` must not throw.
+    #[napi]
+    pub fn start(&self, on_batch: Function<BindingWsBatch, ()>) -> Result<()> {
+        let drainer = self.link.clone();
+        let callback: ThreadsafeFunction<(), (), BindingWsBatch, Status, false> = on_batch
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>()
+            .build_callback(move |_| {
+                let drained = drainer.drain();
+                Ok(BindingWsBatch { messages: drained.messages, closed: drained.closed.map(closed) })
+            })?;
+        self.link.set_waker(Box::new(move || {
+            callback.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }));
+        Ok(())
+    }
+
+    /// Sends a batch of texts, in order, with one flush.
+    #[napi]
+    pub fn send(&self, texts: Vec<String>) {
+        self.link.send(texts);
+    }
+
+    /// Starts the closing handshake (code 1000 unless given: 1000, or 3000-4999).
+    #[napi]
+    pub fn close(&self, code: Option<u32>, reason: Option<String>) {
+        let code = match code {
+            Some(c @ (1000 | 1001 | 3000..=4999)) => c as u16,
+            _ => 1000,
+        };
+        self.link.close(code, reason.as_deref().unwrap_or(""));
+    }
+
+    #[napi(getter)]
+    pub fn info(&self) -> BindingWsInfo {
+        info(self.link.info())
+    }
+}
+
+/// Connects to a `ws://` or `wss://` URL; rejects with a sentence saying why not.
+#[napi]
+pub async fn ws_connect(url: String, options: Option<BindingWsOptions>) -> Result<BindingWsConnection> {
+    let config = config(options.as_ref());
+    let client = ClientOptions {
+        ca_pem: options.as_ref().and_then(|o| o.ca.clone()),
+        connect_timeout: options.as_ref().and_then(|o| millis(o.connect_timeout)),
+        headers: options.and_then(|o| o.headers).map(|h| h.into_iter().collect()).unwrap_or_default(),
+    };
+    transport::connect(&url, config, client).await.map(BindingWsConnection::new).map_err(Error::from_reason)
+}
