@@ -5,5 +5,5 @@
 import Connection from "./index.js";
 
 export default Connection;
-export const { open, Queue, FarReference } = Connection;
+export const { open, Queue, FarReference, listen, connect } = Connection;
 export { Connection };
