@@ -12,21 +12,24 @@
 // open: its remote is a promise that forwards to the real remote once it is.
 
 const Q = require('q');
-const Q097 = require('q-connection/node_modules/q');
 const { WebSocketServer, WebSocket } = require('ws');
 const Connection = require('../..');
-const Connection061 = require('q-connection');
+const { Connection: Connection061, Q: Q097 } = require('./q-connection-061');
 const native = require('../../lib/native');
 const { NATIVE_PORT } = require('../../lib/ports/native');
 const { makeService } = require('../fixtures/service');
 
 /** A `ws` socket as 0.6.1 wants it: sends wait for 'open' (ws 8 throws before). */
 function portFor061(ws) {
+    const waiting = [];
+    if (ws.readyState !== WebSocket.OPEN) {
+        ws.once('open', () => waiting.splice(0).forEach((text) => ws.send(text)));
+    }
     return {
         on: (name, listener) => ws.on(name, listener),
         send(text) {
             if (ws.readyState === WebSocket.OPEN) ws.send(text);
-            else ws.once('open', () => ws.send(text));
+            else waiting.push(text);
         },
     };
 }
@@ -110,11 +113,12 @@ function nativeTransport() {
             if (caller === '0.6.1') {
                 const ws = far.then(({ url }) => new WebSocket(url));
                 peer.Q = Q097;
-                peer.remote = Q097(ws).then((socket) => {
+                const port = ws.then((socket) => {
                     disposers.push(() => socket.terminate());
-                    return Connection061(portFor061(socket), local, callerOptions);
+                    return portFor061(socket);
                 });
-                peer.inject = (text) => ws.then((socket) => portFor061(socket).send(text));
+                peer.remote = Q097(port).then((p) => Connection061(p, local, callerOptions));
+                peer.inject = (text) => port.then((p) => p.send(text));
             } else {
                 const port = new PendingPort(far.then(({ url }) => native.connectPort(url)));
                 const handle = Connection.open(port, local, callerOptions);
