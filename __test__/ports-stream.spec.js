@@ -86,6 +86,29 @@ test('net.Socket: framing across chunks, several per chunk, split UTF-8', async 
     t.deepEqual(received, ['"one"', '"two"', '"\u2603"', '{"a": 1}']);
 });
 
+test('net.Socket: an over-long line is dropped up to its newline and reported', async (t) => {
+    const { client, socket } = await socketPair(t);
+    const errors = [];
+    let reported;
+    const firstError = new Promise((resolve) => { reported = resolve; });
+    const far = open(socket, peerRoot(() => far), {
+        maxMessageBytes: 200,
+        onerror: (error) => reported(errors.push(error))
+    });
+    const handle = open(client, {});
+    t.is(await handle.remote.invoke('add', 1, 2), 3);
+    // 300 characters with no newline in sight: reported before the line
+    // ends, and the rest of it is dropped.
+    client.write('x'.repeat(300));
+    await firstError;
+    client.write('x'.repeat(50) + '\n');
+    t.is(await handle.remote.invoke('add', 2, 3), 5);
+    t.is(errors.length, 1);
+    t.is(errors[0].code, 'ETOOLARGE');
+    t.is(errors[0].message, 'stream message longer than 200 characters: dropped up to its newline');
+    t.is(far.stats().errors, 1);
+});
+
 test('child over net: round trip, callback, killed in the middle of a call', async (t) => {
     const server = await listen(t);
     const serverSide = accepted(server);

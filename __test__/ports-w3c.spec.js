@@ -83,7 +83,9 @@ test('window-like port: origin sent and checked both ways, peer gone mid-call', 
         data: '{"type":"resolve","to":"x","resolution":1}', origin: 'https://evil.test'
     }));
     t.is(errors.length, 1);
+    t.is(errors[0].code, 'EORIGIN');
     t.regex(errors[0].message, /origin "https:\/\/evil\.test" is not "https:\/\/b\.test"/);
+    t.is(handle.stats().errors, 1);
 
     port2.close();
     await rejectsWithCause(t, pending, 'MessagePort closed');

@@ -69,7 +69,12 @@ function open(port, local, options) {
     },
   }, { maxDepth: options.maxDepth, stacks: options.stacks });
 
-  const channel = adaptPort(port, { origin: options.origin, onerror: onError }, {
+  const portOptions = {
+    origin: options.origin,
+    maxMessageBytes: options.maxMessageBytes,
+    onerror: (error) => report(error, error.code), // EORIGIN, ETOOLARGE
+  };
+  const channel = adaptPort(port, portOptions, {
     message: tracer ? tracer.inbound(receive) : receive,
     closed: closeWith,
   });

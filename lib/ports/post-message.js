@@ -7,6 +7,7 @@
 function originError(event, origin) {
     var error = new Error('Message dropped: origin ' + JSON.stringify(event.origin) +
         ' is not ' + JSON.stringify(origin));
+    error.code = 'EORIGIN';
     error.origin = event.origin;
     error.data = event.data;
     return error;

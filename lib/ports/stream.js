@@ -8,12 +8,15 @@
 //
 // Closed on the readable side's 'end' ("stream ended") or 'close' ("stream
 // closed"), on either side's 'error', and on the writable side's 'close'.
+//
+// A line longer than options.maxMessageBytes characters (default 64 MiB,
+// the engine's default) is not buffered: it is dropped up to its newline and
+// reported to options.onerror with code ETOOLARGE; the connection goes on.
 
 var StringDecoder = require('string_decoder').StringDecoder;
 var noop = require('./link').noop;
 
-// A peer that never sends a newline must not grow our buffer forever. Same
-// bound as the engine's default message size.
+// A peer that never sends a newline must not grow our buffer forever.
 var MAX_LINE_CHARS = 64 * 1024 * 1024;
 
 function isReadable(stream) {
@@ -45,7 +48,9 @@ function adaptStream(port, options, link) {
     var readable = duplex ? port : port.readable;
     var writable = duplex ? port : port.writable;
     var decoder = new StringDecoder('utf8');
-    var partial = '';
+    var limit = options.maxMessageBytes > 0 ? options.maxMessageBytes : MAX_LINE_CHARS;
+    var partial = ''; // the start of a line whose newline has not come yet
+    var skipping = false; // dropping an over-long line up to its newline
 
     function deliverLine(line) {
         // Blank lines (a keep-alive, a CRLF peer's leftover) carry nothing.
@@ -56,23 +61,33 @@ function adaptStream(port, options, link) {
     // in many chunks costs linear time.
     function onData(chunk) {
         var text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
-        var newline = text.indexOf('\n');
-        if (newline === -1) {
-            partial += text;
-        } else {
-            deliverLine(partial + text.slice(0, newline));
-            var start = newline + 1;
-            while (!link.done && (newline = text.indexOf('\n', start)) !== -1) {
-                deliverLine(text.slice(start, newline));
-                start = newline + 1;
+        var start = 0;
+        var newline;
+        while ((newline = text.indexOf('\n', start)) !== -1) {
+            if (skipping) {
+                skipping = false;
+            } else {
+                deliverLine(partial + text.slice(start, newline));
             }
-            partial = text.slice(start);
-        }
-        if (partial.length > MAX_LINE_CHARS && !link.done) {
             partial = '';
-            closeFromPeer(new Error('stream message longer than ' + MAX_LINE_CHARS +
-                ' characters without a newline'));
+            start = newline + 1;
+            if (link.done) return;
         }
+        if (skipping) return;
+        partial += start === 0 ? text : text.slice(start);
+        if (partial.length > limit) {
+            partial = '';
+            skipping = true;
+            tooLong();
+        }
+    }
+
+    function tooLong() {
+        if (typeof options.onerror !== 'function') return;
+        var error = new Error('stream message longer than ' + limit +
+            ' characters: dropped up to its newline');
+        error.code = 'ETOOLARGE';
+        options.onerror(error);
     }
 
     // The peer closed (or broke) one side: report it and close our side too,
