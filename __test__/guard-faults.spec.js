@@ -100,7 +100,7 @@ test('an onerror that throws does not end the process; it becomes a warning', as
     await new Promise((resolve) => setImmediate(resolve));
     process.off('warning', onWarning);
     t.is(warnings.length, 1);
-    t.regex(warnings[0].message, /onerror blew up/);
+    t.is(warnings[0].message, 'the onerror callback threw: onerror blew up');
     peer.close();
 });
 
@@ -113,7 +113,8 @@ test('an onmessagelost that throws is reported to onerror as ECALLBACK', async (
     peer.post(JSON.stringify({ type: 'send', to: 'NOPE', from: 'X', op: 'get', args: ['a'] }));
     t.is(await peer.call('', 'post', ['ok', []]), 1);
     t.deepEqual(peer.errors.map((e) => e.code), ['ECALLBACK', 'ELOST']);
-    t.is(peer.errors[0].message, 'lost handler blew up');
+    t.is(peer.errors[0].message, 'the onmessagelost callback threw: lost handler blew up');
+    t.is(peer.errors[0].cause.message, 'lost handler blew up');
     peer.close();
 });
 
@@ -126,6 +127,7 @@ test('a callback that throws a non-Error still reaches onerror', async (t) => {
     peer.post(JSON.stringify({ type: 'resolve', to: 'NOPE', resolution: 1 }));
     t.is(await peer.call('', 'post', ['ok', []]), 1);
     t.is(peer.errors[0].code, 'ECALLBACK');
-    t.is(peer.errors[0].message, 'a string');
+    t.is(peer.errors[0].message, 'the onmessagelost callback threw: a string');
+    t.is(peer.errors[0].cause, 'a string');
     peer.close();
 });

@@ -12,7 +12,7 @@ const { adaptPort } = require("./ports");
 const { FarReference, unwrapFarReference } = require("./far-reference");
 const { dispatchLocal } = require("./dispatch");
 const { makeReceive } = require("./receive");
-const { makeTracer, connectionName } = require("./trace");
+const { makeTracer, connectionName, describe } = require("./trace");
 
 // Operation codes shared with src/napi/binding_engine.rs.
 const OP_NAMES = ["get", "set", "delete", "post", "apply", "keys"];
@@ -315,26 +315,16 @@ function open(port, local, options) {
 function callQuietly(callback, value, onError) {
   try {
     callback(value);
-  } catch (error) {
+  } catch (thrown) {
+    // A fresh error: the thrown value may be frozen or not an Error at all.
+    const error = new Error(`the ${callback.name || "anonymous"} callback threw: ${describe(thrown)}`);
+    error.cause = thrown;
     if (onError) {
-      const report = error !== null && typeof error === "object" ? error : new Error(String(error));
-      try {
-        report.code = "ECALLBACK";
-      } catch (_) {
-        // A frozen error keeps its own code.
-      }
-      callQuietly(onError, report, null);
+      error.code = "ECALLBACK";
+      callQuietly(onError, error, null);
     } else {
-      process.emitWarning(`a q-connection-rs callback threw: ${describe(error)}`, "CallbackError");
+      process.emitWarning(error.message, "CallbackError");
     }
-  }
-}
-
-function describe(error) {
-  try {
-    return error instanceof Error ? error.stack || error.message : String(error);
-  } catch (_) {
-    return "an unprintable value";
   }
 }
 

@@ -99,4 +99,4 @@ function makeTracer(options, name, onError) {
   };
 }
 
-module.exports = { makeTracer, connectionName, debugEnabled };
+module.exports = { makeTracer, connectionName, debugEnabled, describe };
