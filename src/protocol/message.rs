@@ -167,6 +167,14 @@ fn check_depth(text: &str, max_depth: usize) -> Result<(), ProtocolError> {
 
 /// Appends `text` as a JSON string literal, escaped exactly as `JSON.stringify` does.
 pub fn push_json_string(out: &mut String, text: &str) {
+    // Ids and op names need no escapes; copying them straight saves a
+    // temporary String per field (three per `send`).
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     let escaped = serde_json::to_string(text).expect("a str always serialises");
     out.push_str(&escaped);
 }
@@ -281,5 +289,6 @@ mod tests {
             r#"{"type":"send","to":"","from":"AB","op":"post","args":["f",[]]}"#
         );
         assert_eq!(settle("resolve", "X\n\u{1}", "1"), "{\"type\":\"resolve\",\"to\":\"X\\n\\u0001\",\"resolution\":1}");
+        assert_eq!(settle("notify", "a\"b\\c\u{7f}é", "1"), "{\"type\":\"notify\",\"to\":\"a\\\"b\\\\c\u{7f}é\",\"resolution\":1}");
     }
 }
