@@ -122,6 +122,12 @@ declare namespace Connection {
     maxPendingCalls?: number;
     /** References exported at once (default 100,000); past it the answer needing one rejects. */
     maxExports?: number;
+    /**
+     * Extensions announced to the peer (docs/PROTOCOL-EXTENSIONS.md): absent or
+     * true announces every registered one; false or [] sends no hello (the exact
+     * 0.6.1 wire); an array announces those names.
+     */
+    extensions?: boolean | string[];
   }
 
   export interface ConnectionStats {
@@ -145,6 +151,10 @@ declare namespace Connection {
     callsRefused: number;
     /** Exports refused because maxExports were alive. */
     exportsRefused: number;
+    /** The peer's questions whose answers are kept for pipelining. */
+    answers: number;
+    releasesIn: number;
+    releasesOut: number;
   }
 
   export interface ConnectionHandle<R = any> {
@@ -156,6 +166,8 @@ declare namespace Connection {
     stats(): ConnectionStats;
     /** The `name` option, or "conn#N". */
     name: string;
+    /** True once the peer's hello announced extension `name` and this side offered it too. */
+    peerHas(name: string): boolean;
   }
 
   /** A Q channel: the indefinite queue of q-connection. */

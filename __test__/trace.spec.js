@@ -12,7 +12,10 @@ const Connection = require("../index.js");
 const { makeTracer, debugEnabled } = require("../lib/trace");
 const { rawPeer } = require("./helpers/raw-peer");
 
+// Without extensions (no hello), so the traces show only the calls.
 function pair(serverOptions, clientOptions) {
+  serverOptions = { extensions: false, ...serverOptions };
+  clientOptions = { extensions: false, ...clientOptions };
   const { port1, port2 } = new MessageChannel();
   const server = Connection.open(port2, { add: (a, b) => a + b, fail() { throw new Error("no"); } }, serverOptions);
   const client = Connection.open(port1, undefined, clientOptions);
@@ -133,8 +136,8 @@ const script = `
 const Connection = require(${JSON.stringify(path.join(__dirname, "..", "index.js"))});
 const { MessageChannel } = require("worker_threads");
 const { port1, port2 } = new MessageChannel();
-Connection(port2, { add: (a, b) => a + b }, { name: "server" });
-const client = Connection.open(port1);
+Connection(port2, { add: (a, b) => a + b }, { name: "server", extensions: false });
+const client = Connection.open(port1, undefined, { extensions: false });
 client.remote.invoke("add", 20, 22).then((sum) => { console.log(sum); return client.close(); });
 `;
 

@@ -110,8 +110,9 @@ async function transcript(t, impl, makeFarRoot, script) {
     const farChannel = record(far, sent.far);
     let remote;
     if (impl === 'rs') {
-        remote = Connection(nearChannel, {});
-        Connection(farChannel, makeFarRoot(Q));
+        // Extensions off: the plain protocol, which must be 0.6.1's text.
+        remote = Connection(nearChannel, {}, { extensions: false });
+        Connection(farChannel, makeFarRoot(Q), { extensions: false });
     } else {
         remote = Connection061(channelFor061(nearChannel), {});
         Connection061(channelFor061(farChannel), makeFarRoot(Q097));

@@ -13,11 +13,12 @@ const { FarReference, unwrapFarReference } = require("./far-reference");
 const { dispatchLocal } = require("./dispatch");
 const { makeReceive } = require("./receive");
 const { makeTracer, connectionName, describe } = require("./trace");
+const { offeredExtensions, Negotiation } = require("./extensions");
 
 // Operation codes shared with src/napi/binding_engine.rs.
 const OP_NAMES = ["get", "set", "delete", "post", "apply", "keys"];
 const OP_CODES = { get: 0, set: 1, put: 1, delete: 2, post: 3, apply: 4, keys: 5 };
-const CALL = 0, RESOLVE = 1, NOTIFY = 2, LOST = 3, REFUSED = 5, CALL_QUESTION = 6;
+const CALL = 0, RESOLVE = 1, NOTIFY = 2, LOST = 3, REFUSED = 5, CALL_QUESTION = 6, HELLO = 7;
 
 /** A Q promise for the far side's root object (0.6.1's `Connection`). */
 function Connection(port, local, options) {
@@ -40,8 +41,10 @@ function open(port, local, options) {
     maxDepth: options.maxDepth,
     maxPendingCalls: options.maxPendingCalls,
     maxExports: options.maxExports,
+    extensions: offeredExtensions(options.extensions),
   });
   const engineReceive = makeReceive(engine);
+  const negotiation = new Negotiation(engine);
   const onError = typeof options.onerror === "function" ? options.onerror : null;
   const name = connectionName(options);
   let errors = 0; // reported errors, for stats()
@@ -79,6 +82,10 @@ function open(port, local, options) {
     closed: closeWith,
   });
   if (tracer) tracer.outbound(channel);
+  // The hello goes before anything else, so the peer can rely on it
+  // preceding every other message of ours (lib/extensions/index.js).
+  const hello = engine.hello();
+  if (hello) channel.send(hello);
 
   // A promise whose messages go to the far object `id`; it fulfils to a
   // FarReference, never to itself, so `await` settles.
@@ -190,6 +197,9 @@ function open(port, local, options) {
           callQuietly(options.onmessagelost, message, onError);
         }
         report(new Error("message to an id this side does not have"), "ELOST");
+        return;
+      case HELLO:
+        negotiation.onHello();
         return;
       case REFUSED: {
         const error = new Error(delivery.error);
@@ -304,7 +314,12 @@ function open(port, local, options) {
     return { ...engine.stats(), slots: slots.size, errors };
   }
 
-  return { remote: makeRemote(""), close, closed: closedDeferred.promise, stats, name };
+  /** True once the peer's hello announced `extension` and we offered it too. */
+  function peerHas(extension) {
+    return negotiation.peerHas(extension);
+  }
+
+  return { remote: makeRemote(""), close, closed: closedDeferred.promise, stats, name, peerHas };
 }
 
 /**

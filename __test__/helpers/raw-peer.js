@@ -25,7 +25,8 @@ function rawPeer(local, options = {}) {
     const errors = [];
     const received = [];
     const waiting = new Map();
-    const handle = open(port1, local, { onerror: (error) => errors.push(error), ...options });
+    // No hello by default: `received` holds only replies, as from 0.6.1.
+    const handle = open(port1, local, { onerror: (error) => errors.push(error), extensions: false, ...options });
     port2.on('message', (text) => {
         received.push(text);
         const message = JSON.parse(text);

@@ -16,11 +16,16 @@ pub struct BindingEngineOptions {
     pub max_pending_calls: Option<u32>,
     /// Exports alive at once (default 100,000).
     pub max_exports: Option<u32>,
+    /// Extension names announced in the hello; none (the default) sends no hello.
+    pub extensions: Option<Vec<String>>,
 }
 
 /// What JS must do with one incoming message (see `Delivery` in the core).
 /// `kind`: 0 call, 1 resolve, 2 notify, 3 lost, 4 ignored, 5 refused,
-/// 6 call to one of our pending questions (see `Delivery::CallQuestion`).
+/// 6 call to one of our pending questions (see `Delivery::CallQuestion`),
+/// 7 the peer's hello, 8 released (the slots to free: `takeReleased()`).
+/// A call from a pipelining peer (once `agreedExtensions()` has "pipeline")
+/// must also be kept with `keepAnswer`.
 #[napi(object)]
 pub struct BindingDelivery {
     pub kind: u32,
@@ -57,6 +62,9 @@ pub struct BindingStats {
     pub evicted: f64,
     pub calls_refused: f64,
     pub exports_refused: f64,
+    pub answers: u32,
+    pub releases_in: f64,
+    pub releases_out: f64,
 }
 
 /// Exports and questions freed by the engine, for JS to drop from its slots.
@@ -73,6 +81,8 @@ pub struct BindingEngine {
     pub(super) panic_armed: bool,
     /// The refusal `receiveInto` reported as kind 5, for `takeRefusal`.
     pub(super) refusal: Option<BindingDelivery>,
+    /// The slots a release freed (kind 8), for `takeReleased`.
+    pub(super) released: Vec<u32>,
 }
 
 pub(super) fn delivery(kind: u32) -> BindingDelivery {
@@ -127,7 +137,7 @@ impl BindingEngine {
     #[napi(constructor)]
     pub fn new(options: Option<BindingEngineOptions>) -> Self {
         let defaults = Limits::default();
-        let (capacity, limits) = match options {
+        let (capacity, limits, extensions) = match options {
             Some(o) => (
                 o.capacity.map(|c| c as usize),
                 Limits {
@@ -136,10 +146,16 @@ impl BindingEngine {
                     max_pending_calls: o.max_pending_calls.map_or(defaults.max_pending_calls, |n| n as usize),
                     max_exports: o.max_exports.map_or(defaults.max_exports, |n| n as usize),
                 },
+                o.extensions.unwrap_or_default(),
             ),
-            None => (None, defaults),
+            None => (None, defaults, Vec::new()),
         };
-        BindingEngine { inner: Connection::new(Options { capacity, limits }), panic_armed: false, refusal: None }
+        BindingEngine {
+            inner: Connection::new(Options { capacity, limits, extensions }),
+            panic_armed: false,
+            refusal: None,
+            released: Vec::new(),
+        }
     }
 
     /// Parses and routes one incoming message text.
@@ -149,13 +165,18 @@ impl BindingEngine {
             panic!("debugArmPanic: a panic inside Engine.receive");
         }
         match self.inner.receive(&text) {
-            Ok(Delivery::Call { slot, op, args, answer_to }) => call_delivery(0, slot, op, args, answer_to),
-            Ok(Delivery::CallQuestion { slot, op, args, answer_to }) => call_delivery(6, slot, op, args, answer_to),
+            Ok(Delivery::Call { slot, op, args, answer_to, .. }) => call_delivery(0, slot, op, args, answer_to),
+            Ok(Delivery::CallQuestion { slot, op, args, answer_to, .. }) => call_delivery(6, slot, op, args, answer_to),
             Ok(Delivery::Resolve { slot, resolution }) => {
                 BindingDelivery { slot, payload: Some(resolution.get().to_owned()), ..delivery(1) }
             }
             Ok(Delivery::Notify { slot, resolution }) => {
                 BindingDelivery { slot, payload: Some(resolution.get().to_owned()), ..delivery(2) }
+            }
+            Ok(Delivery::Hello) => delivery(7),
+            Ok(Delivery::Released { slots }) => {
+                self.released = slots;
+                delivery(8)
             }
             Ok(Delivery::Lost) => delivery(3),
             Ok(Delivery::Ignored) => delivery(4),
@@ -234,6 +255,76 @@ impl BindingEngine {
             evicted: s.evicted as f64,
             calls_refused: s.calls_refused as f64,
             exports_refused: s.exports_refused as f64,
+            answers: self.inner.answer_count() as u32,
+            releases_in: s.releases_in as f64,
+            releases_out: s.releases_out as f64,
         }
+    }
+
+    /// The slots the last release (kind 8) freed, once.
+    #[napi]
+    pub fn take_released(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.released)
+    }
+
+    /// The hello envelope to transmit before anything else; none when no
+    /// extension is offered.
+    #[napi(catch_unwind)]
+    pub fn hello(&self) -> Option<String> {
+        self.inner.hello()
+    }
+
+    /// The extensions both sides announced (empty until the peer's hello).
+    #[napi(catch_unwind)]
+    pub fn agreed_extensions(&self) -> Vec<String> {
+        self.inner.negotiation().agreed()
+    }
+
+    /// Keeps the response to the peer's question `id` in `slot`; returns a
+    /// replaced slot to free.
+    #[napi(catch_unwind)]
+    pub fn keep_answer(&mut self, id: String, slot: u32) -> Option<u32> {
+        self.inner.keep_answer(&id, slot)
+    }
+
+    /// Gives up our pending question `id`; returns its slot.
+    #[napi(catch_unwind)]
+    pub fn cancel(&mut self, id: String) -> Option<u32> {
+        self.inner.cancel(&id)
+    }
+
+    /// Queues the release of `count` receptions of the peer's export `id`.
+    #[napi(catch_unwind)]
+    pub fn release_import(&mut self, id: String, count: u32) {
+        self.inner.release_import(&id, count as u64)
+    }
+
+    /// The release envelope of everything queued, if any.
+    #[napi(catch_unwind)]
+    pub fn take_release(&mut self) -> Option<String> {
+        self.inner.take_release()
+    }
+
+    #[napi(getter)]
+    pub fn has_pending_release(&self) -> bool {
+        self.inner.has_pending_release()
+    }
+
+    /// Counts a re-sending of our export `id`; false when it is gone.
+    #[napi(catch_unwind)]
+    pub fn resend(&mut self, id: String) -> bool {
+        self.inner.resend(&id)
+    }
+
+    /// The slot of our export `id` (for a reference sent back to us).
+    #[napi(catch_unwind)]
+    pub fn export_slot(&self, id: String) -> Option<u32> {
+        self.inner.export_slot(&id)
+    }
+
+    /// The id of the last question asked, with a pipelining peer.
+    #[napi(getter)]
+    pub fn last_question(&self) -> Option<String> {
+        self.inner.last_question().map(str::to_owned)
     }
 }

@@ -49,11 +49,11 @@ impl BindingEngine {
         meta[ANSWER_TO] = ABSENT;
         let mut owned_answer_to = None;
         let (kind, slot, op) = match self.inner.receive(&text) {
-            Ok(Delivery::Call { slot, op, args, answer_to }) => {
+            Ok(Delivery::Call { slot, op, args, answer_to, .. }) => {
                 owned_answer_to = write_call(&text, args.get(), answer_to, meta);
                 (0, slot, op as u32)
             }
-            Ok(Delivery::CallQuestion { slot, op, args, answer_to }) => {
+            Ok(Delivery::CallQuestion { slot, op, args, answer_to, .. }) => {
                 owned_answer_to = write_call(&text, args.get(), answer_to, meta);
                 (6, slot, op as u32)
             }
@@ -64,6 +64,11 @@ impl BindingEngine {
             Ok(Delivery::Notify { slot, resolution }) => {
                 write_range(&text, resolution.get(), &mut meta[PAYLOAD..]);
                 (2, slot, 0)
+            }
+            Ok(Delivery::Hello) => (7, 0, 0),
+            Ok(Delivery::Released { slots }) => {
+                self.released = slots;
+                (8, 0, 0)
             }
             Ok(Delivery::Lost) => (3, 0, 0),
             Ok(Delivery::Ignored) => (4, 0, 0),

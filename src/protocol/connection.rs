@@ -3,6 +3,7 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use super::error::ProtocolError;
+use super::extensions::{Negotiation, PendingReleases, RecentIds};
 use super::message::{self, Envelope, Limits};
 use super::salvage::{salvage, Salvage};
 use crate::tables::{IdSource, Local, Locals, Slot};
@@ -48,18 +49,27 @@ impl Op {
 #[derive(Debug)]
 pub enum Delivery<'a> {
     /// Apply `op` to the value in `slot` with the QSON `args`; answer the
-    /// result to `answer_to` (with [`Connection::answer`]).
-    Call { slot: Slot, op: Op, args: &'a RawValue, answer_to: Cow<'a, str> },
+    /// result to `answer_to` (with [`Connection::answer`]). When `keep` is
+    /// true (a pipelining peer), the host also keeps its response promise in a
+    /// slot given to [`Connection::keep_answer`], because the peer may send
+    /// to `answer_to` before the answer settles.
+    Call { slot: Slot, op: Op, args: &'a RawValue, answer_to: Cow<'a, str>, keep: bool },
     /// A call addressed to one of our pending questions (the peer learnt its
     /// id as a `from`): apply `op` to the question's eventual value, as 0.6.1
     /// dispatches it on the question's promise, never to the host's record
-    /// of the question. Answer it as a `Call`.
-    CallQuestion { slot: Slot, op: Op, args: &'a RawValue, answer_to: Cow<'a, str> },
+    /// of the question. Answer it as a `Call` (`keep` likewise).
+    CallQuestion { slot: Slot, op: Op, args: &'a RawValue, answer_to: Cow<'a, str>, keep: bool },
     /// Settle the pending question in `slot` with the QSON `resolution`. The
     /// engine has already forgotten the question.
     Resolve { slot: Slot, resolution: &'a RawValue },
     /// Report progress to the pending question in `slot`.
     Notify { slot: Slot, resolution: &'a RawValue },
+    /// The peer's hello arrived: the agreed extensions are now known.
+    Hello,
+    /// The peer released ids of ours: the host frees these slots (exports
+    /// whose count reached zero; answers, which it stops answering if they
+    /// are still pending).
+    Released { slots: Vec<Slot> },
     /// The message names an id this side does not have (never made, or
     /// evicted by the LRU): hand it to `onmessagelost`.
     Lost,
@@ -97,13 +107,17 @@ pub struct Stats {
     pub calls_refused: u64,
     /// Exports refused because `max_exports` were alive.
     pub exports_refused: u64,
+    pub releases_in: u64,
+    pub releases_out: u64,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Bound on the exports table (0.6.1's `capacity`/`max`); `None` is unbounded.
     pub capacity: Option<usize>,
     pub limits: Limits,
+    /// Extension names we announce in our hello; empty sends no hello.
+    pub extensions: Vec<String>,
 }
 
 /// One side of a Q-Connection, as a state machine without I/O.
@@ -120,14 +134,25 @@ pub struct Options {
 ///
 /// Finally [`Connection::close`] returns the slots of pending questions, which
 /// the host rejects; every later `ask` fails with [`ProtocolError::Closed`].
+///
+/// With extensions (see `extensions.rs`): the host transmits
+/// [`Connection::hello`] first of all; after a `Call` with `keep` it calls
+/// [`Connection::keep_answer`]; it frees the slots of a `Released`; and once
+/// per turn it transmits [`Connection::take_release`] when
+/// [`Connection::has_pending_release`] (after a `Resolve`, a
+/// [`Connection::cancel`] or a [`Connection::release_import`]).
 pub struct Connection {
-    locals: Locals,
+    pub(super) locals: Locals,
     ids: IdSource,
     limits: Limits,
-    stats: Stats,
+    pub(super) stats: Stats,
     closed: bool,
     /// Calls delivered to the host and not yet answered.
     pending_calls: usize,
+    pub(super) negotiation: Negotiation,
+    pub(super) releases: PendingReleases,
+    pub(super) cancelled: RecentIds,
+    pub(super) last_question: Option<String>,
 }
 
 impl Connection {
@@ -146,6 +171,10 @@ impl Connection {
             stats: Stats::default(),
             closed: false,
             pending_calls: 0,
+            negotiation: Negotiation::new(options.extensions),
+            releases: PendingReleases::default(),
+            cancelled: RecentIds::default(),
+            last_question: None,
         }
     }
 
@@ -175,9 +204,10 @@ impl Connection {
                     return Err(self.refuse_call(&from, ProtocolError::TooManyPendingCalls { limit }));
                 }
                 self.pending_calls += 1;
+                let keep = self.negotiation.pipeline();
                 match local {
-                    Local::Export(slot) => Delivery::Call { slot, op, args, answer_to: from },
-                    Local::Question(slot) => Delivery::CallQuestion { slot, op, args, answer_to: from },
+                    Local::Export(slot) | Local::Answer(slot) => Delivery::Call { slot, op, args, answer_to: from, keep },
+                    Local::Question(slot) => Delivery::CallQuestion { slot, op, args, answer_to: from, keep },
                 }
             }
             Envelope::Resolve { to, resolution } => {
@@ -185,9 +215,15 @@ impl Connection {
                 match self.locals.lookup(&to) {
                     Some(Local::Question(_)) => {
                         let slot = self.locals.remove_question(&to).expect("looked up just now");
+                        if self.negotiation.pipeline() {
+                            // The peer kept its answer for our pipelined sends;
+                            // all of them precede this release on the wire.
+                            self.releases.add(&to, 1);
+                        }
                         Delivery::Resolve { slot, resolution }
                     }
-                    Some(Local::Export(_)) => self.ignore(),
+                    Some(Local::Export(_) | Local::Answer(_)) => self.ignore(),
+                    None if self.cancelled.take(&to) => self.ignore(),
                     None => self.lose(),
                 }
             }
@@ -195,10 +231,24 @@ impl Connection {
                 self.stats.notifies_in += 1;
                 match self.locals.lookup(&to) {
                     Some(Local::Question(slot)) => Delivery::Notify { slot, resolution },
-                    Some(Local::Export(_)) => self.ignore(),
+                    Some(Local::Export(_) | Local::Answer(_)) => self.ignore(),
                     None => self.lose(),
                 }
             }
+            // Only the first hello counts; a repeated one is ignored.
+            Envelope::Hello { .. } if self.negotiation.peer_version().is_some() => self.ignore(),
+            Envelope::Hello { version, extensions } => {
+                self.on_hello(version, extensions);
+                Delivery::Hello
+            }
+            // Only a peer that negotiated release or pipelining may release;
+            // from anyone else it is an unknown message, as for 0.6.1.
+            Envelope::Release { ids } if self.negotiation.release() || self.negotiation.pipeline() => {
+                self.stats.releases_in += 1;
+                let slots = ids.iter().filter_map(|(id, count)| self.locals.release(id, *count)).collect();
+                Delivery::Released { slots }
+            }
+            Envelope::Release { .. } => self.ignore(),
             Envelope::Unknown => self.ignore(),
         })
     }
@@ -245,6 +295,9 @@ impl Connection {
         }
         let from = self.ids.next_id();
         let envelope = message::send(to, &from, op.name(), args_json);
+        if self.negotiation.pipeline() {
+            self.last_question = Some(from.clone());
+        }
         self.locals.insert_question(from, slot);
         self.stats.sends_out += 1;
         Ok(envelope)

@@ -36,7 +36,7 @@ impl Host {
     /// Handles one message; returns the envelopes it sends back.
     fn handle(&mut self, text: &str) -> Vec<String> {
         match self.conn.receive(text) {
-            Ok(Delivery::Call { slot, op: Op::Get, args, answer_to }) => {
+            Ok(Delivery::Call { slot, op: Op::Get, args, answer_to, .. }) => {
                 let args: Vec<String> = serde_json::from_str(args.get()).unwrap();
                 let value = self.values[&slot].get(&args[0]).cloned().unwrap_or_default();
                 vec![self.conn.answer(&answer_to, &value.to_string())]
@@ -174,13 +174,13 @@ fn exports_past_the_limit_fail_unless_an_lru_capacity_evicts() {
     b.export(2).unwrap();
     assert_eq!(b.export(3), Err(ProtocolError::TooManyExports { limit: 2 }));
     assert_eq!(b.stats().exports_refused, 1);
-    let mut lru = Connection::new(Options { capacity: Some(2), limits: Limits { max_exports: 2, ..Limits::default() } });
+    let mut lru = Connection::new(Options { capacity: Some(2), limits: Limits { max_exports: 2, ..Limits::default() }, ..Options::default() });
     for slot in 1..10 {
         lru.export(slot).unwrap();
     }
     assert_eq!(lru.export_count(), 2);
     // A capacity above the bound: the bound wins.
-    let mut big = Connection::new(Options { capacity: Some(10), limits: Limits { max_exports: 3, ..Limits::default() } });
+    let mut big = Connection::new(Options { capacity: Some(10), limits: Limits { max_exports: 3, ..Limits::default() }, ..Options::default() });
     for slot in 1..4 {
         big.export(slot).unwrap();
     }

@@ -19,6 +19,12 @@ pub enum Envelope<'a> {
     Send { to: Cow<'a, str>, from: Cow<'a, str>, op: Cow<'a, str>, args: &'a RawValue },
     Resolve { to: Cow<'a, str>, resolution: &'a RawValue },
     Notify { to: Cow<'a, str>, resolution: &'a RawValue },
+    /// A q-connection-rs peer announcing itself (see `docs/PROTOCOL-EXTENSIONS.md`).
+    /// Names that are not strings are skipped; a 0.6.1 peer never sends this.
+    Hello { version: u64, extensions: Vec<String> },
+    /// The peer gives up ids of ours: `count` receptions of an export, or an
+    /// answer it no longer needs (count 1). Only negotiated peers send it.
+    Release { ids: Vec<(String, u64)> },
     /// A type this side does not know; the protocol says to ignore it.
     Unknown,
 }
@@ -38,7 +44,18 @@ struct RawEnvelope<'a> {
     args: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     resolution: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    version: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    extensions: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    ids: Option<&'a RawValue>,
 }
+
+/// At most this many extension names are read from a hello, each at most
+/// [`MAX_EXTENSION_NAME`] bytes: a hostile hello cannot make us store much.
+pub const MAX_EXTENSIONS: usize = 64;
+pub const MAX_EXTENSION_NAME: usize = 64;
 
 /// A field that is present, even as `null`: serde maps `null` to `None` for
 /// an `Option`, which would turn a `null` resolution into a missing one
@@ -113,8 +130,71 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Envelope<'a>, Protoco
                 Envelope::Notify { to, resolution }
             })
         }
+        "hello" => parse_hello(raw.version, raw.extensions),
+        "release" => parse_release(raw.ids),
         _ => Ok(Envelope::Unknown),
     }
+}
+
+fn parse_hello<'a>(version: Option<&RawValue>, extensions: Option<&RawValue>) -> Result<Envelope<'a>, ProtocolError> {
+    // Without a whole-number version and an array of names this is not our
+    // hello (another protocol's, or a probe): an unknown message, ignored.
+    let version = version.and_then(|v| serde_json::from_str::<u64>(v.get()).ok());
+    let names = extensions.and_then(|list| serde_json::from_str::<Vec<serde_json::Value>>(list.get()).ok());
+    let (Some(version), Some(names)) = (version, names) else {
+        return Ok(Envelope::Unknown);
+    };
+    let extensions = names
+        .into_iter()
+        .filter_map(|name| match name {
+            serde_json::Value::String(name) if name.len() <= MAX_EXTENSION_NAME => Some(name),
+            _ => None,
+        })
+        .take(MAX_EXTENSIONS)
+        .collect();
+    Ok(Envelope::Hello { version, extensions })
+}
+
+fn parse_release<'a>(ids: Option<&RawValue>) -> Result<Envelope<'a>, ProtocolError> {
+    let ids = ids.ok_or(ProtocolError::MissingField("ids"))?;
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(ids.get())
+        .map_err(|_| ProtocolError::WrongType { field: "ids", expected: "an object of counts" })?;
+    let mut out = Vec::with_capacity(map.len());
+    for (id, count) in map {
+        match count.as_u64() {
+            Some(count) if count > 0 => out.push((id, count)),
+            _ => return Err(ProtocolError::WrongType { field: "ids", expected: "an object of counts" }),
+        }
+    }
+    Ok(Envelope::Release { ids: out })
+}
+
+/// `{"type":"hello","version":…,"extensions":[…]}`.
+pub fn hello(version: u64, extensions: &[String]) -> String {
+    let mut out = format!(r#"{{"type":"hello","version":{version},"extensions":["#);
+    for (i, name) in extensions.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, name);
+    }
+    out.push_str("]}");
+    out
+}
+
+/// `{"type":"release","ids":{id:count,…}}`.
+pub fn release(ids: &[(String, u64)]) -> String {
+    let mut out = String::from(r#"{"type":"release","ids":{"#);
+    for (i, (id, count)) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, id);
+        out.push(':');
+        out.push_str(&count.to_string());
+    }
+    out.push_str("}}");
+    out
 }
 
 /// A missing `resolution` decodes as `undefined` in 0.6.1 (`decode(undefined)`).
@@ -247,6 +327,37 @@ mod tests {
         }
         assert!(matches!(parse_ok(r#"{"type":"hello"}"#), Envelope::Unknown));
         assert!(matches!(parse_ok(r#"{}"#), Envelope::Unknown));
+    }
+
+    #[test]
+    fn hello_and_release_round_trip_and_reject_bad_fields() {
+        let text = hello(1, &["pipeline".into(), "values".into()]);
+        assert_eq!(text, r#"{"type":"hello","version":1,"extensions":["pipeline","values"]}"#);
+        match parse_ok(&text) {
+            Envelope::Hello { version, extensions } => {
+                assert_eq!((version, extensions), (1, vec!["pipeline".to_owned(), "values".to_owned()]))
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_ok(r#"{"type":"hello","version":2,"extensions":["a",5,null,"b"]}"#) {
+            Envelope::Hello { extensions, .. } => assert_eq!(extensions, ["a", "b"]),
+            other => panic!("{other:?}"),
+        }
+        let text = release(&[("A".into(), 2), ("B\"".into(), 1)]);
+        assert_eq!(text, r#"{"type":"release","ids":{"A":2,"B\"":1}}"#);
+        match parse_ok(&text) {
+            Envelope::Release { mut ids } => {
+                ids.sort();
+                assert_eq!(ids, [("A".to_owned(), 2), ("B\"".to_owned(), 1)]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let limits = Limits::default();
+        for not_ours in [r#"{"type":"hello"}"#, r#"{"type":"hello","version":-1,"extensions":[]}"#, r#"{"type":"hello","to":"","version":9}"#] {
+            assert!(matches!(parse_ok(not_ours), Envelope::Unknown), "{not_ours}");
+        }
+        assert!(parse(r#"{"type":"release","ids":{"A":0}}"#, &limits).is_err());
+        assert!(parse(r#"{"type":"release","ids":["A"]}"#, &limits).is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod connection;
 mod error;
+pub mod extensions;
 pub mod message;
 mod salvage;
 

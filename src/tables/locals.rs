@@ -19,12 +19,16 @@ pub enum Local {
     Export(Slot),
     /// One of our pending calls, waiting for its `resolve`.
     Question(Slot),
+    /// The peer's question (an id the *peer* allocated), kept so the peer
+    /// can pipeline messages to the answer before it settles. Only with a
+    /// peer that negotiated `pipeline`.
+    Answer(Slot),
 }
 
 impl Local {
     pub fn slot(self) -> Slot {
         match self {
-            Local::Export(slot) | Local::Question(slot) => slot,
+            Local::Export(slot) | Local::Question(slot) | Local::Answer(slot) => slot,
         }
     }
 }
@@ -35,11 +39,23 @@ impl Local {
 /// least recently used is forgotten first, and a later message to it is lost.
 /// The root is never in the LRU, so it is never evicted. Questions are kept
 /// apart and never evicted while pending: 0.6.1 evicted them and the caller
-/// hung forever.
+/// hung forever. Answers (ids the peer allocated) are apart too, and leave
+/// only when the peer releases them.
+///
+/// Each export counts how many times its id was sent: a `release` of `n`
+/// receptions subtracts `n`, and the export goes at zero, so an id re-sent
+/// while the peer was releasing it survives.
 pub struct Locals {
-    exports: LruCache<String, Slot>,
+    exports: LruCache<String, Export>,
     questions: HashMap<String, Slot>,
+    answers: HashMap<String, Slot>,
     evicted: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Export {
+    slot: Slot,
+    sent: u64,
 }
 
 impl Locals {
@@ -49,7 +65,7 @@ impl Locals {
             Some(cap) => LruCache::new(cap),
             None => LruCache::unbounded(),
         };
-        Locals { exports, questions: HashMap::new(), evicted: Vec::new() }
+        Locals { exports, questions: HashMap::new(), answers: HashMap::new(), evicted: Vec::new() }
     }
 
     /// Finds what `id` names, touching an export as recently used.
@@ -60,18 +76,69 @@ impl Locals {
         if let Some(&slot) = self.questions.get(id) {
             return Some(Local::Question(slot));
         }
-        self.exports.get(id).map(|&slot| Local::Export(slot))
+        if let Some(export) = self.exports.get(id) {
+            return Some(Local::Export(export.slot));
+        }
+        self.answers.get(id).map(|&slot| Local::Answer(slot))
     }
 
     /// Records an export. When the LRU is full the least recently used export
     /// is dropped and its slot queued for [`Locals::take_evicted`].
     pub fn insert_export(&mut self, id: String, slot: Slot) {
-        if let Some((old_id, old_slot)) = self.exports.push(id, slot) {
+        if let Some((old_id, old)) = self.exports.push(id, Export { slot, sent: 1 }) {
             // `push` returns the replaced entry too; only a different key is an eviction.
             if !self.exports.contains(&old_id) {
-                self.evicted.push(old_slot);
+                self.evicted.push(old.slot);
             }
         }
+    }
+
+    /// Counts one more sending of an existing export (the same value sent
+    /// again under the same id) and touches it. False when `id` is no longer
+    /// exported (evicted or released): the host must export afresh.
+    pub fn resend_export(&mut self, id: &str) -> bool {
+        if id == ROOT_ID {
+            return true;
+        }
+        match self.exports.get_mut(id) {
+            Some(export) => {
+                export.sent += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The slot of an export, without touching the LRU.
+    pub fn export_slot(&self, id: &str) -> Option<Slot> {
+        if id == ROOT_ID {
+            return Some(ROOT_SLOT);
+        }
+        self.exports.peek(id).map(|export| export.slot)
+    }
+
+    /// The peer no longer holds `count` receptions of `id`: an export whose
+    /// count reaches zero is dropped and its slot returned; a released answer
+    /// is dropped whatever the count. The root is never released.
+    pub fn release(&mut self, id: &str, count: u64) -> Option<Slot> {
+        if id == ROOT_ID {
+            return None;
+        }
+        if let Some(export) = self.exports.peek_mut(id) {
+            export.sent = export.sent.saturating_sub(count);
+            if export.sent > 0 {
+                return None;
+            }
+            return self.exports.pop(id).map(|export| export.slot);
+        }
+        self.answers.remove(id)
+    }
+
+    /// Keeps the host's response to the peer's question `id`. A second
+    /// answer under the same id (only a confused or hostile peer reuses a
+    /// question id) replaces the first, whose slot is returned to be freed.
+    pub fn insert_answer(&mut self, id: String, slot: Slot) -> Option<Slot> {
+        self.answers.insert(id, slot)
     }
 
     pub fn insert_question(&mut self, id: String, slot: Slot) {
@@ -85,7 +152,7 @@ impl Locals {
 
     /// Drops an export on the host's request (reference release).
     pub fn remove_export(&mut self, id: &str) -> Option<Slot> {
-        self.exports.pop(id)
+        self.exports.pop(id).map(|export| export.slot)
     }
 
     /// Slots whose exports the LRU dropped since the last call; the host frees them.
@@ -94,14 +161,19 @@ impl Locals {
     }
 
     /// Empties every table; returns the slots of the pending questions, which
-    /// the host must reject, and of the exports, which it may free.
+    /// the host must reject, and of the exports and answers, which it may free.
     pub fn drain(&mut self) -> (Vec<Slot>, Vec<Slot>) {
         let questions = self.questions.drain().map(|(_, slot)| slot).collect();
         let mut exports: Vec<Slot> = std::mem::take(&mut self.evicted);
-        while let Some((_, slot)) = self.exports.pop_lru() {
-            exports.push(slot);
+        while let Some((_, export)) = self.exports.pop_lru() {
+            exports.push(export.slot);
         }
+        exports.extend(self.answers.drain().map(|(_, slot)| slot));
         (questions, exports)
+    }
+
+    pub fn answer_count(&self) -> usize {
+        self.answers.len()
     }
 
     pub fn export_count(&self) -> usize {
@@ -152,6 +224,24 @@ mod tests {
         assert_eq!(locals.lookup("Q3"), Some(Local::Question(3)));
         assert_eq!(locals.remove_question("Q3"), Some(3));
         assert_eq!(locals.lookup("Q3"), None);
+    }
+
+    #[test]
+    fn release_counts_receptions_and_drops_at_zero() {
+        let mut locals = Locals::new(None);
+        locals.insert_export("E".into(), 4);
+        assert!(locals.resend_export("E"));
+        assert!(locals.resend_export(""));
+        assert_eq!(locals.release("E", 1), None, "one reception still held");
+        assert_eq!(locals.lookup("E"), Some(Local::Export(4)));
+        assert_eq!(locals.release("E", 1), Some(4));
+        assert_eq!(locals.lookup("E"), None);
+        assert!(!locals.resend_export("E"));
+        assert_eq!(locals.release("", 9), None, "the root stays");
+        assert_eq!(locals.insert_answer("Q".into(), 5), None);
+        assert_eq!(locals.lookup("Q"), Some(Local::Answer(5)));
+        assert_eq!(locals.release("Q", 1), Some(5));
+        assert_eq!(locals.answer_count(), 0);
     }
 
     #[test]

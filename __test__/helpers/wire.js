@@ -1,0 +1,41 @@
+'use strict';
+
+// A recording link for the extension specs: two Q channels joined by queues,
+// where every text put is logged (per direction) and delivered after `delay`
+// ms (0: at once). Timers of equal delay fire in the order set, so the link
+// stays ordered, like a port.
+
+const Queue = require('../../lib/queue');
+
+function recordingLink({ delay = 0 } = {}) {
+    const ab = Queue();
+    const ba = Queue();
+    const log = { ab: [], ba: [] };
+    const close = (reason) => {
+        ba.close(reason);
+        return ab.close(reason);
+    };
+    const sender = (queue, list) => (text) => {
+        list.push(text);
+        if (delay > 0) setTimeout(() => queue.put(text), delay);
+        else queue.put(text);
+    };
+    return {
+        log,
+        a: { get: ba.get, put: sender(ab, log.ab), close, closed: ba.closed },
+        b: { get: ab.get, put: sender(ba, log.ba), close, closed: ab.closed },
+        close,
+    };
+}
+
+/** Message types in a log, in order. */
+function types(list) {
+    return list.map((text) => JSON.parse(text).type);
+}
+
+/** Resolves after `ms` milliseconds. */
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+module.exports = { recordingLink, types, sleep };

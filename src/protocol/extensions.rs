@@ -1,0 +1,235 @@
+//! Negotiated extensions between two q-connection-rs peers (see
+//! `docs/PROTOCOL-EXTENSIONS.md`).
+//!
+//! Each peer that offers extensions sends a `hello` as its very first
+//! message. The port is ordered, so the peer's hello precedes every other
+//! message of the peer: a feature that changes how we *receive* switches on
+//! when the hello arrives, and a feature that changes what we *send* (an id
+//! the 0.6.1 protocol has no meaning for, a new encoding) only once we have
+//! received it. A 0.6.1 peer ignores the hello (an unknown type) and never
+//! sends one, so with it the plain protocol is spoken for ever.
+//!
+//! The core acts on two extensions itself: [`PIPELINE`] (keep answers under
+//! the asker's id until it releases them) and [`RELEASE`] (export counts and
+//! `release` messages). Every other name (richer values, identity, batching)
+//! is carried and compared here but acted on by the host.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use super::connection::Connection;
+use super::message;
+use crate::tables::Slot;
+
+/// The version written in our hello. A peer's version is recorded, not
+/// enforced: extensions are matched by name.
+pub const VERSION: u64 = 1;
+/// True pipelining: the answering side keeps its answer under the asker's
+/// `from` id, so the asker can send to it before it settles; the asker
+/// releases it once the `resolve` arrived (or to cancel).
+pub const PIPELINE: &str = "pipeline";
+/// Reference release: exports are counted per sending, and the peer's
+/// `release` of `n` receptions drops an export at zero.
+pub const RELEASE: &str = "release";
+
+/// How many cancelled question ids are remembered, so that a `resolve`
+/// crossing our release on the wire is ignored rather than reported lost.
+const RECENTLY_CANCELLED: usize = 4096;
+
+/// What each side offered, and what the peer announced.
+#[derive(Debug, Default)]
+pub struct Negotiation {
+    offered: Vec<String>,
+    peer: Option<PeerHello>,
+    pipeline: bool,
+    release: bool,
+}
+
+#[derive(Debug)]
+struct PeerHello {
+    version: u64,
+    extensions: Vec<String>,
+}
+
+impl Negotiation {
+    pub fn new(offered: Vec<String>) -> Self {
+        Negotiation { offered, ..Negotiation::default() }
+    }
+
+    /// Our hello, or `None` when we offer nothing (then no hello is sent and
+    /// the wire is exactly 0.6.1's).
+    pub fn hello(&self) -> Option<String> {
+        (!self.offered.is_empty()).then(|| message::hello(VERSION, &self.offered))
+    }
+
+    /// Records the peer's hello. Only the first counts: extensions never
+    /// switch off or change once on.
+    fn on_hello(&mut self, version: u64, extensions: Vec<String>) {
+        if self.peer.is_some() {
+            return;
+        }
+        self.peer = Some(PeerHello { version, extensions });
+        self.pipeline = self.peer_has(PIPELINE);
+        self.release = self.peer_has(RELEASE);
+    }
+
+    /// True when both sides announced `name` (so false before the peer's
+    /// hello, and always with a 0.6.1 peer).
+    pub fn peer_has(&self, name: &str) -> bool {
+        match &self.peer {
+            Some(peer) => self.offered.iter().any(|n| n == name) && peer.extensions.iter().any(|n| n == name),
+            None => false,
+        }
+    }
+
+    /// The extensions both sides announced, in our order.
+    pub fn agreed(&self) -> Vec<String> {
+        self.offered.iter().filter(|name| self.peer_has(name)).cloned().collect()
+    }
+
+    pub fn peer_version(&self) -> Option<u64> {
+        self.peer.as_ref().map(|peer| peer.version)
+    }
+
+    pub fn pipeline(&self) -> bool {
+        self.pipeline
+    }
+
+    pub fn release(&self) -> bool {
+        self.release
+    }
+}
+
+/// A bounded set of recent ids, forgetting the oldest first.
+#[derive(Debug, Default)]
+pub struct RecentIds {
+    order: VecDeque<String>,
+    members: HashSet<String>,
+}
+
+impl RecentIds {
+    pub fn insert(&mut self, id: String) {
+        if self.members.len() >= RECENTLY_CANCELLED {
+            if let Some(oldest) = self.order.pop_front() {
+                self.members.remove(&oldest);
+            }
+        }
+        if self.members.insert(id.clone()) {
+            self.order.push_back(id);
+        }
+    }
+
+    /// Forgets `id` if present; true when it was.
+    pub fn take(&mut self, id: &str) -> bool {
+        self.members.remove(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+}
+
+/// Releases waiting to be sent, merged by id.
+#[derive(Debug, Default)]
+pub struct PendingReleases {
+    counts: HashMap<String, u64>,
+}
+
+impl PendingReleases {
+    pub fn add(&mut self, id: &str, count: u64) {
+        *self.counts.entry(id.to_owned()).or_insert(0) += count;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    fn take(&mut self) -> Option<String> {
+        if self.counts.is_empty() {
+            return None;
+        }
+        let ids: Vec<(String, u64)> = self.counts.drain().collect();
+        Some(message::release(&ids))
+    }
+}
+
+impl Connection {
+    /// The hello to transmit before anything else, if we offer extensions.
+    pub fn hello(&self) -> Option<String> {
+        self.negotiation.hello()
+    }
+
+    pub fn negotiation(&self) -> &Negotiation {
+        &self.negotiation
+    }
+
+    pub(super) fn on_hello(&mut self, version: u64, extensions: Vec<String>) {
+        self.negotiation.on_hello(version, extensions);
+    }
+
+    /// Keeps the host's response to the peer's question `id` in `slot` (after
+    /// a `Delivery::Call` with `keep`), so the peer can pipeline to it.
+    /// Returns a slot to free when the id was already in use.
+    pub fn keep_answer(&mut self, id: &str, slot: Slot) -> Option<Slot> {
+        self.locals.insert_answer(id.to_owned(), slot)
+    }
+
+    /// Gives up our pending question `id` (timeout, or nobody holds its
+    /// promise any more): forgets it, ignores a `resolve` still crossing on
+    /// the wire, and, with a pipelining peer, queues the release that tells
+    /// the answering side to drop its interest. Returns the question's slot.
+    pub fn cancel(&mut self, id: &str) -> Option<Slot> {
+        let slot = self.locals.remove_question(id)?;
+        self.cancelled.insert(id.to_owned());
+        if self.negotiation.pipeline() {
+            self.releases.add(id, 1);
+        }
+        Some(slot)
+    }
+
+    /// Queues the release of `count` receptions of the peer's export `id`
+    /// (the host's import was collected). Ignored unless both sides
+    /// negotiated `release`.
+    pub fn release_import(&mut self, id: &str, count: u64) {
+        if self.negotiation.release() && !id.is_empty() && count > 0 {
+            self.releases.add(id, count);
+        }
+    }
+
+    /// The `release` envelope of everything queued since the last call, to
+    /// transmit; `None` when nothing is queued. Hosts call it once per turn
+    /// so that many releases share one message.
+    pub fn take_release(&mut self) -> Option<String> {
+        let envelope = self.releases.take()?;
+        self.stats.releases_out += 1;
+        Some(envelope)
+    }
+
+    pub fn has_pending_release(&self) -> bool {
+        !self.releases.is_empty()
+    }
+
+    /// Counts one more sending of our export `id`; false when it is gone and
+    /// the host must export the value afresh.
+    pub fn resend(&mut self, id: &str) -> bool {
+        self.locals.resend_export(id)
+    }
+
+    /// The slot behind our export `id`, for a reference the peer sends back.
+    pub fn export_slot(&self, id: &str) -> Option<Slot> {
+        self.locals.export_slot(id)
+    }
+
+    /// The id of the question made by the last [`Connection::ask`], kept
+    /// only with a pipelining peer (the host addresses the answer by it).
+    pub fn last_question(&self) -> Option<&str> {
+        self.last_question.as_deref()
+    }
+
+    pub fn answer_count(&self) -> usize {
+        self.locals.answer_count()
+    }
+}
+
+#[cfg(test)]
+#[path = "extensions_tests.rs"]
+mod tests;
