@@ -18,10 +18,11 @@
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
-const { execFileSync } = require("child_process");
+const { execFileSync, fork } = require("child_process");
 const { Worker, MessageChannel } = require("worker_threads");
 const { once } = require("events");
 const { peers } = require("./peers");
+const { wsPeers } = require("./ws-peers");
 const scenarios = require("./scenarios");
 const { renderMarkdown, renderSvg, renderConsole } = require("./report");
 
@@ -48,9 +49,10 @@ const PORT_SCENARIOS = {
   "port-flight": scenarios.portFlight,
   payload: scenarios.payload,
 };
-const allScenarios = [...Object.keys(PORT_SCENARIOS), "chain", "memory"];
+// Over a WebSocket to a server in a child process (bench/ws-server.js).
+const WS_SCENARIOS = { "ws-seq": scenarios.portSeq, "ws-flight": scenarios.portFlight };
+const allScenarios = ["port-seq", "port-flight", "ws-seq", "ws-flight", "payload", "chain", "memory"];
 const scenarioNames = list(env.BENCH_SCENARIOS) || allScenarios;
-// Comlink has no WebSocket transport; every peer runs on ports.
 const MEMORY_PEERS = ["q-connection-rs", "q-connection 0.6.1"];
 
 async function main() {
@@ -64,6 +66,7 @@ async function main() {
   };
   console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${config.rounds} rounds of ${config.ms} ms`);
   const worker = new Worker(path.join(__dirname, "worker.js"));
+  const wsServer = scenarioNames.some((s) => WS_SCENARIOS[s]) ? await startWsServer() : null;
   const samples = {}; // samples[scenario][peer] = [figure per round]
   const record = (scenario, peer, value) => {
     ((samples[scenario] ||= {})[peer] ||= []).push(value);
@@ -79,6 +82,10 @@ async function main() {
           record(scenario, peer, await overWorker(worker, peer, PORT_SCENARIOS[scenario]));
         }
         if (scenario === "payload") record(scenario, "JSON in-process", scenarios.jsonInProcess(config.ms));
+      } else if (WS_SCENARIOS[scenario]) {
+        for (const peer of order.filter((p) => wsPeers[p])) {
+          record(scenario, peer, await overSocket(wsServer.ports[peer], peer, WS_SCENARIOS[scenario]));
+        }
       } else if (scenario === "chain") {
         for (const peer of order) {
           record(scenario, peer, await scenarios.chain(peer, config.chainDelayMs, config.chainRepeats));
@@ -87,6 +94,7 @@ async function main() {
     }
   }
   await worker.terminate();
+  if (wsServer) wsServer.child.disconnect();
 
   const medians = {};
   for (const [scenario, byPeer] of Object.entries(samples)) {
@@ -120,6 +128,26 @@ async function overWorker(worker, peer, measure) {
   } finally {
     client.close();
   }
+}
+
+/** Connects `peer`'s client to its server in the child, warms up, then measures. */
+async function overSocket(port, peer, measure) {
+  const client = await wsPeers[peer].client(`ws://127.0.0.1:${port}`);
+  try {
+    await measure(client, config.ms / 4);
+    return await measure(client, config.ms);
+  } finally {
+    client.close();
+  }
+}
+
+/** Starts bench/ws-server.js; resolves to {child, ports: {peer: port}}. */
+function startWsServer() {
+  const child = fork(path.join(__dirname, "ws-server.js"));
+  return new Promise((resolve, reject) => {
+    child.once("message", ({ ports }) => resolve({ child, ports }));
+    child.once("exit", (code) => reject(new Error(`bench/ws-server.js exited with code ${code}`)));
+  });
 }
 
 /** Each memory measurement in a fresh process (see memory.js). */

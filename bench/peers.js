@@ -53,19 +53,23 @@ function qClient(Connection) {
   return (port) => {
     // q-connection-rs's open() also gives the table sizes (stats()).
     const handle = Connection.open ? Connection.open(port) : { remote: Connection(port), stats: null };
-    const remote = handle.remote;
-    return {
-      add: (a, b) => remote.invoke("add", a, b),
-      payload: () => remote.invoke("payload"),
-      chain() {
-        let node = remote.invoke("child");
-        for (let i = 2; i < CHAIN_LENGTH; i++) node = node.invoke("child");
-        return node.invoke("value");
-      },
-      register: (callback, i) => remote.invoke("register", callback, i),
-      close: () => port.close(),
-      stats: handle.stats,
-    };
+    return qMethods(handle.remote, () => port.close(), handle.stats);
+  };
+}
+
+/** The client shape over a Q promise for the far root object. */
+function qMethods(remote, close, stats) {
+  return {
+    add: (a, b) => remote.invoke("add", a, b),
+    payload: () => remote.invoke("payload"),
+    chain() {
+      let node = remote.invoke("child");
+      for (let i = 2; i < CHAIN_LENGTH; i++) node = node.invoke("child");
+      return node.invoke("value");
+    },
+    register: (callback, i) => remote.invoke("register", callback, i),
+    close,
+    stats,
   };
 }
 
@@ -255,4 +259,4 @@ function birpcChannel(port) {
   };
 }
 
-module.exports = { peers, makeApi, CHAIN_LENGTH };
+module.exports = { peers, makeApi, qMethods, CapnApi, CHAIN_LENGTH };

@@ -12,6 +12,8 @@ const JSON_BASE = "JSON in-process";
 const ROWS = [
   { scenario: "port-seq", unit: "calls/s", higher: true, goal: "≥ 0.9× raw (#2: ≥ 0.7× raw)", base: RAW, target: 0.9 },
   { scenario: "port-flight", unit: "calls/s", higher: true, goal: "≥ 0.5× raw (#2: ≥ 4× 0.6.1)", base: RAW, target: 0.5 },
+  { scenario: "ws-seq", unit: "calls/s", higher: true, goal: "≥ 1.0× raw ws echo", base: RAW, target: 1.0 },
+  { scenario: "ws-flight", unit: "calls/s", higher: true, goal: "≥ 1.0× raw ws echo", base: RAW, target: 1.0 },
   { scenario: "chain", unit: "round trips", higher: false, goal: "≤ 1.05 round trips", base: null, target: 1.05 },
   { scenario: "payload", unit: "MB/s", higher: true, goal: "≥ 0.8× JSON in-process", base: JSON_BASE, target: 0.8 },
 ];
@@ -105,6 +107,9 @@ ${memoryTable(results)}
 
 - **port-seq / port-flight**: main thread ↔ worker thread over a \`MessageChannel\`;
   \`add(i, 1)\` awaited one at a time, or in waves of 10,000 in flight.
+- **ws-seq / ws-flight**: the same calls over a WebSocket on 127.0.0.1 to a server in a child
+  process: q-connection-rs over its native transport (\`Connection.listen\`/\`connect\`), the
+  others over the \`ws\` module (birpc with JSON text); Comlink has no WebSocket transport.
 - **chain**: 5 dependent calls (each on the object the previous call returned) over a
   channel that delays every message by 20 ms, in round trips of 40 ms; lower is better.
   birpc cannot return objects, so its chain is 5 calls each taking the previous result.
