@@ -7,16 +7,14 @@
 // the {postMessage, onmessage, close} duck of 0.6.1's socket.io example;
 // and a Q channel pair.
 
-const path = require('path');
 const test = require('ava');
-const { MessageChannel, Worker } = require('worker_threads');
+const { MessageChannel } = require('worker_threads');
 const { WebSocket } = require('ws');
 const { open } = require('../lib/connection');
 const {
-    chromeEvent, wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose
+    channelPeer, chromeEvent, wsServer, channelPair,
+    peerRoot, rejectsWithCause, checkCalls, checkLocalClose
 } = require('./helpers/e2e');
-
-const PEER = path.join(__dirname, 'fixtures', 'peer.js');
 
 // The W3C MessagePort interface only (no `on`), over a Node MessagePort.
 function w3cFacade(port) {
@@ -31,10 +29,8 @@ function w3cFacade(port) {
 
 test('W3C port: round trip, callback, close(), then the peer thread terminated', async (t) => {
     for (const ending of ['close', 'terminate']) {
-        const { port1, port2 } = new MessageChannel();
-        const worker = new Worker(PEER, { workerData: { port: port2 }, transferList: [port2] });
-        t.teardown(() => worker.terminate());
-        const handle = open(w3cFacade(port1), {});
+        const { worker, port } = channelPeer(t);
+        const handle = open(w3cFacade(port), {});
         await checkCalls(t, handle);
         if (ending === 'close') {
             await checkLocalClose(t, handle);

@@ -2,13 +2,12 @@
 
 // End to end through Connection over WebSockets on 127.0.0.1: `ws` on both
 // sides, a W3C WebSocket client (Node's global one, else undici's) against
-// a `ws` server, clients in child processes, and q-connection 0.6.1 on
-// either end of a `ws` socket.
+// a `ws` server, and clients in child processes: ws, undici and Node's own
+// WebSocket. Interop with 0.6.1 is in ports-interop.spec.js.
 
 const net = require('net');
 const test = require('ava');
 const { WebSocket } = require('ws');
-const QConnection061 = require('q-connection');
 const { open } = require('../lib/connection');
 const {
     startPeer, wsServer, rejectsWithCause, checkCalls, checkLocalClose, exitOf, peerRoot
@@ -109,30 +108,3 @@ for (const [scheme, name, execArgv] of [
         });
     });
 }
-
-test('interop: ours (client) calls q-connection 0.6.1 (server side)', async (t) => {
-    const server = await wsServer(t);
-    const accepted = server.accepted();
-    const client = new WebSocket(server.url);
-    t.teardown(() => client.terminate());
-    QConnection061(await accepted, peerRoot(null));
-    const handle = open(client, {});
-    await checkCalls(t, handle);
-    t.is(await handle.remote.invoke('add', 'a', 'b'), 'ab');
-});
-
-test('interop: q-connection 0.6.1 (client) calls ours (server side)', async (t) => {
-    const server = await wsServer(t);
-    const accepted = server.accepted();
-    const client = new WebSocket(server.url);
-    t.teardown(() => client.terminate());
-    const socket = await accepted;
-    const far = open(socket, peerRoot(() => far));
-    // 0.6.1 sends on a `ws` socket at once: it needs an open one.
-    if (client.readyState !== WebSocket.OPEN) {
-        await new Promise((resolve) => client.once('open', resolve));
-    }
-    await checkCalls(t, { remote: QConnection061(client, peerRoot(null)) });
-    client.terminate();
-    t.is((await far.closed).message, 'WebSocket closed: 1006');
-});

@@ -7,26 +7,19 @@
 
 const path = require('path');
 const test = require('ava');
-const { Worker, MessageChannel } = require('worker_threads');
-const QConnection061 = require('q-connection');
+const { Worker } = require('worker_threads');
 const { open } = require('../lib/connection');
-const { peerRoot, rejectsWithCause, checkCalls, checkLocalClose } = require('./helpers/e2e');
+const {
+    channelPeer, rejectsWithCause, checkCalls, checkLocalClose
+} = require('./helpers/e2e');
 
 const PEER = path.join(__dirname, 'fixtures', 'peer.js');
 
 // A peer worker on its parentPort; terminated after the test.
-function parentPortPeer(t, impl) {
-    const worker = new Worker(PEER, { workerData: { port: 'parentPort', impl } });
+function parentPortPeer(t) {
+    const worker = new Worker(PEER, { workerData: { port: 'parentPort' } });
     t.teardown(() => worker.terminate());
     return worker;
-}
-
-// A peer worker on port2 of a fresh MessageChannel; we keep port1.
-function channelPeer(t, impl) {
-    const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(PEER, { workerData: { port: port2, impl }, transferList: [port2] });
-    t.teardown(() => worker.terminate());
-    return { worker, port: port1 };
 }
 
 const exited = (worker) => new Promise((resolve) => worker.once('exit', resolve));
@@ -88,22 +81,4 @@ test('MessagePort: the peer thread terminated in the middle of a call', async (t
     await rejectsWithCause(t, pending, 'MessagePort closed', 2000, exited(worker));
     t.is(port.listenerCount('message'), 0);
     t.is(port.listenerCount('close'), 0);
-});
-
-test('interop: ours calls q-connection 0.6.1 across a MessagePort', async (t) => {
-    const { port } = channelPeer(t, '0.6.1');
-    const handle = open(port, {});
-    await checkCalls(t, handle);
-    t.is(await handle.remote.invoke('add', 'a', 'b'), 'ab');
-    handle.close();
-});
-
-test('interop: q-connection 0.6.1 calls ours across a MessagePort', async (t) => {
-    const { worker, port } = channelPeer(t, 'ours');
-    const remote = QConnection061(port, peerRoot(null));
-    await checkCalls(t, { remote });
-    // 0.6.1 does not notice a closed port itself; ours, on the far side, does.
-    const gone = exited(worker);
-    port.close();
-    t.is(await gone, 0);
 });

@@ -6,6 +6,7 @@
 
 const path = require('path');
 const { fork, spawn } = require('child_process');
+const { Worker, MessageChannel } = require('worker_threads');
 const Q = require('q');
 const { WebSocketServer } = require('ws');
 const Queue = require('../../lib/queue');
@@ -115,6 +116,18 @@ function startPeer(t, args, { ipc = true, execArgv = [] } = {}) {
 }
 
 /**
+ * A peer worker thread serving on port2 of a fresh MessageChannel, with
+ * `impl` "ours" or "0.6.1": {worker, port} where port is port1, ours to use.
+ * Terminated after the test.
+ */
+function channelPeer(t, impl = 'ours') {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(PEER, { workerData: { port: port2, impl }, transferList: [port2] });
+    t.teardown(() => worker.terminate());
+    return { worker, port: port1 };
+}
+
+/**
  * Resolves with {code, signal, said} once a child from startPeer() exits
  * by itself and its stderr closes, `said` being what its stderr said (the
  * peer's "peer closed: <cause>"); after `ms` kills it and resolves with
@@ -183,4 +196,4 @@ function chromeEvent() {
     };
 }
 
-module.exports = { chromeEvent, startPeer, wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
+module.exports = { channelPeer, chromeEvent, startPeer, wsServer, channelPair, peerRoot, rejectsWithCause, checkCalls, checkLocalClose, exitOf };
