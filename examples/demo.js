@@ -3,12 +3,12 @@
 // `npm run demo`: q-connection-rs end to end. Each section opens its own
 // connection, makes calls, prints what happened and the connection's message
 // counts, and closes everything it opened, so the process exits by itself.
-// To add a section (a WebSocket server, say), append { title, run } to
-// SECTIONS; `run(log)` returns a promise and must release what it opens.
+// To add a section, append { title, run } to SECTIONS; `run(log)` returns a promise and must release what it opens.
 
 const path = require('path');
 const { Worker } = require('worker_threads');
 const Connection = require('..');
+const { makeLocal } = require('./counter');
 
 /** A worker thread serving examples/counter-worker.js over its parentPort. */
 async function workerSection(log) {
@@ -54,8 +54,68 @@ async function workerSection(log) {
     }
 }
 
+/**
+ * Counts the round trips a connection waited for, from its trace: a message
+ * out after a message in (or the very first) starts a new trip, so calls
+ * sent together share one trip and a call that had to wait for an answer
+ * starts another.
+ */
+function roundTrips() {
+    let trips = 0;
+    let heardBack = true;
+    return {
+        trace(direction) {
+            if (direction === 'in') {
+                heardBack = true;
+            } else if (heardBack) {
+                trips++;
+                heardBack = false;
+            }
+        },
+        /** The trips since the last call of take(). */
+        take() {
+            const count = trips;
+            trips = 0;
+            heardBack = true;
+            return count;
+        },
+    };
+}
+
+/** A native WebSocket server (Rust, tokio) and a native client calling it. */
+async function webSocketSection(log) {
+    const server = await Connection.listen({ host: '127.0.0.1', port: 0, local: () => makeLocal() });
+    const { port } = server.address();
+    log(`server listening on ws://127.0.0.1:${port}`);
+    const trips = roundTrips();
+    const client = await Connection.connect(`ws://127.0.0.1:${port}`, {}, { name: 'ws-client', trace: trips.trace });
+    const counter = client.remote;
+    try {
+        await counter.invoke('next');
+        trips.take();
+
+        const chain = counter.invoke('makeCounter', 'ws', 10).invoke('step').invoke('next');
+        log('pipelined chain makeCounter(10).step().next() =', await chain, `(3 calls, ${trips.take()} round trips)`);
+
+        const values = await Promise.all(Array.from({ length: 100 }, () => counter.invoke('next')));
+        log('100 calls sent at once: counter went', values[0], 'to', values[99],
+            `in ${trips.take()} round trip(s)`);
+
+        const sum = await counter.invoke('tick', 2, (i) => i * 10);
+        log('tick(2) over the socket summed our answers:', sum, `(${trips.take()} round trips: the server called us back)`);
+
+        const stats = client.stats();
+        log('messages: sent', stats.sendsOut, 'calls and', stats.resolvesOut, 'answers; received',
+            stats.resolvesIn, 'answers;', server.stats().connections, 'socket open on the server');
+    } finally {
+        await client.close(new Error('demo over'));
+        await server.close();
+    }
+}
+
 const SECTIONS = [
     { title: 'A worker thread over its MessagePort', run: workerSection },
+    { title: 'A native WebSocket server and client', run: webSocketSection },
 ];
 
 async function main() {
