@@ -16,7 +16,6 @@
 // every peer does the same work per call.
 
 const QConnectionRs = require("..");
-const QConnection061 = require("q-connection");
 const capnweb = require("capnweb");
 const Comlink = require("comlink");
 const nodeEndpoint = require("comlink/dist/umd/node-adapter");
@@ -48,9 +47,24 @@ function makeApi() {
   };
 }
 
+// 0.6.1 loads collections@0.1, which adds methods to Array and Object and
+// replaces a few built-ins for the whole thread, so it is loaded only when
+// its peer runs (BENCH_PEERS without it keeps every thread clean), and
+// Array.from is put back (as __test__/helpers/q-connection-061.js does).
+let QConnection061 = null;
+function load061() {
+  if (!QConnection061) {
+    const from = Array.from;
+    QConnection061 = require("q-connection");
+    Array.from = from;
+  }
+  return QConnection061;
+}
+
 // q-connection 0.6.1 and q-connection-rs share the Q API.
-function qClient(Connection) {
+function qClient(load) {
   return (port) => {
+    const Connection = load();
     // q-connection-rs's open() also gives the table sizes (stats()).
     const handle = Connection.open ? Connection.open(port) : { remote: Connection(port), stats: null };
     return qMethods(handle.remote, () => port.close(), handle.stats);
@@ -73,9 +87,9 @@ function qMethods(remote, close, stats) {
   };
 }
 
-function qServer(Connection) {
+function qServer(load) {
   return (port, api) => {
-    Connection(port, api);
+    load()(port, api);
   };
 }
 
@@ -123,8 +137,8 @@ class ComlinkNode extends Node {
 }
 
 const peers = {
-  "q-connection-rs": { client: qClient(QConnectionRs), server: qServer(QConnectionRs) },
-  "q-connection 0.6.1": { client: qClient(QConnection061), server: qServer(QConnection061) },
+  "q-connection-rs": { client: qClient(() => QConnectionRs), server: qServer(() => QConnectionRs) },
+  "q-connection 0.6.1": { client: qClient(load061), server: qServer(load061) },
 
   capnweb: {
     client(port) {
@@ -259,4 +273,4 @@ function birpcChannel(port) {
   };
 }
 
-module.exports = { peers, makeApi, qMethods, CapnApi, CHAIN_LENGTH };
+module.exports = { peers, makeApi, qMethods, CapnApi, load061, CHAIN_LENGTH };

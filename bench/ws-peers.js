@@ -11,9 +11,8 @@ const WebSocket = require("ws");
 if (typeof globalThis.WebSocket === "undefined") globalThis.WebSocket = WebSocket;
 
 const Connection = require("..");
-const QConnection061 = require("q-connection");
 const capnweb = require("capnweb");
-const { peers, qMethods, CapnApi } = require("./peers");
+const { peers, qMethods, CapnApi, load061 } = require("./peers");
 
 /** A `ws` socket as the postMessage port bench/peers.js expects; `json` for peers that post objects. */
 function asPort(socket, json) {
@@ -56,7 +55,7 @@ const wsPeers = {
     },
   },
   "q-connection 0.6.1": {
-    server: (api) => wsServer((socket) => QConnection061(socket, api)),
+    server: (api) => wsServer((socket) => load061()(socket, api)),
     // 0.6.1 sends at once: it needs an open socket.
     client: async (url) => peers["q-connection 0.6.1"].client(await openSocket(url)),
   },

@@ -12,6 +12,7 @@ const { adaptPort } = require("./ports");
 const { FarReference, unwrapFarReference } = require("./far-reference");
 const { dispatchLocal } = require("./dispatch");
 const { makeReceive } = require("./receive");
+const { batchOutbound, splitBatches } = require("./batch");
 const { makeTracer, connectionName, describe } = require("./trace");
 const { offeredExtensions, Negotiation } = require("./extensions");
 
@@ -78,9 +79,10 @@ function open(port, local, options) {
     onerror: (error) => report(error, error.code), // EORIGIN, ETOOLARGE
   };
   const channel = adaptPort(port, portOptions, {
-    message: tracer ? tracer.inbound(receive) : receive,
+    message: splitBatches(tracer ? tracer.inbound(receive) : receive, () => !closedError),
     closed: closeWith,
   });
+  batchOutbound(channel, negotiation); // lib/batch.js; the tracer sees single envelopes
   if (tracer) tracer.outbound(channel);
   // The hello goes before anything else, so the peer can rely on it
   // preceding every other message of ours (lib/extensions/index.js).
