@@ -1,9 +1,11 @@
 'use strict';
 
 // A peer flood: a child process sends 1,000,000 messages over a real
-// WebSocket on 127.0.0.1 as fast as TCP lets it. The server's memory stays
-// bounded (TCP backpressure on reading; the pending-calls limit refuses the
-// never-settling calls past 10,000), its event loop stays responsive (a
+// WebSocket on 127.0.0.1 as fast as TCP lets it, to a server on a `ws` port
+// and to one on the native (Rust) transport. The server's memory stays
+// bounded (TCP backpressure on reading: the `ws` port reads as the JS thread
+// handles, the native link stops reading while its inbox is full; the
+// pending-calls limit refuses the never-settling calls past 10,000), its event loop stays responsive (a
 // well-behaved client on another socket is answered all along), and no
 // answer owed to a well-formed call is lost.
 
@@ -13,7 +15,9 @@ const { spawn } = require('child_process');
 const { monitorEventLoopDelay } = require('perf_hooks');
 const { WebSocketServer, WebSocket } = require('ws');
 const Q = require('q');
-const { open } = require('..');
+const Connection = require('..');
+
+const { open } = Connection;
 
 const COUNT = 1000000;
 const FLOODER = path.join(__dirname, 'fixtures', 'flooder.js');
@@ -45,30 +49,49 @@ function received(stats) {
     return stats.sendsIn + stats.resolvesIn + stats.notifiesIn + stats.malformed + stats.ignored;
 }
 
-test('1,000,000 flooded messages: bounded memory, a responsive loop, nothing lost', async (t) => {
-    t.timeout(240000);
+/**
+ * A server for `root` over `ws` (a `ws` WebSocketServer, each socket opened
+ * with lib/connection.js) or `native` (Connection.listen, sockets in Rust):
+ * {port, handles (server-side handles, in accept order), connect() -> a
+ * client handle}. Closed after the test.
+ */
+async function serve(t, transport, root, options) {
+    const handles = [];
+    if (transport === 'native') {
+        const server = await Connection.listen({ local: root, ...options });
+        server.on('connection', (handle) => handles.push(handle));
+        t.teardown(() => server.close());
+        const url = `ws://127.0.0.1:${server.address().port}`;
+        return { port: server.address().port, handles, connect: () => Connection.connect(url, {}) };
+    }
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => wss.once('listening', resolve));
-    const codes = {};
-    const handles = [];
-    const root = { ping: () => 'pong', wait: () => Q.defer().promise };
-    wss.on('connection', (socket) => {
-        handles.push({
-            socket,
-            handle: open(socket, root, {
-                onerror(error) {
-                    codes[error.code] = (codes[error.code] || 0) + 1;
-                }
-            })
-        });
-    });
+    wss.on('connection', (socket) => handles.push(open(socket, root, options)));
     t.teardown(() => {
         wss.clients.forEach((socket) => socket.terminate());
         return new Promise((resolve) => wss.close(resolve));
     });
+    const url = `ws://127.0.0.1:${wss.address().port}`;
+    return { port: wss.address().port, handles, connect: async () => open(new WebSocket(url), {}) };
+}
+
+for (const transport of ['ws', 'native']) {
+    test.serial(`${transport}: 1,000,000 flooded messages: bounded memory, a responsive loop, nothing lost`, (t) => flood(t, transport));
+}
+
+async function flood(t, transport) {
+    t.timeout(240000);
+    const codes = {};
+    const root = { ping: () => 'pong', wait: () => Q.defer().promise };
+    const server = await serve(t, transport, root, {
+        onerror(error) {
+            codes[error.code] = (codes[error.code] || 0) + 1;
+        }
+    });
+    const { handles } = server;
 
     // A well-behaved client, connected first, that keeps calling during the flood.
-    const good = open(new WebSocket(`ws://127.0.0.1:${wss.address().port}`), {});
+    const good = await server.connect();
     t.is(await good.remote.invoke('ping'), 'pong');
     const flood = handles.length;
 
@@ -80,7 +103,7 @@ test('1,000,000 flooded messages: bounded memory, a responsive loop, nothing los
     }, 50);
     delay.enable();
     const started = Date.now();
-    const child = spawn(process.execPath, [FLOODER, String(wss.address().port), String(COUNT)], {
+    const child = spawn(process.execPath, [FLOODER, String(server.port), String(COUNT)], {
         stdio: ['ignore', 'pipe', 'inherit']
     });
     const next = jsonLines(child.stdout);
@@ -103,7 +126,7 @@ test('1,000,000 flooded messages: bounded memory, a responsive loop, nothing los
     t.deepEqual(await next(), { sent: COUNT });
     let stats;
     for (;;) {
-        stats = handles[flood].handle.stats();
+        stats = handles[flood].stats();
         if (received(stats) >= COUNT) break;
         await Q.delay(50);
     }
@@ -115,9 +138,8 @@ test('1,000,000 flooded messages: bounded memory, a responsive loop, nothing los
     await goodLoop;
     delay.disable();
     clearInterval(sampler);
-    const { socket } = handles[flood];
     await new Promise((resolve) => setTimeout(resolve, 200));
-    socket.close();
+    handles[flood].close();
     const { answers } = await next();
 
     // Nothing lost for the well-formed calls: each ping and wait is answered,
@@ -143,6 +165,6 @@ test('1,000,000 flooded messages: bounded memory, a responsive loop, nothing los
         `good client: ${goodAnswers} calls answered during the flood, slowest ${slowestGoodCall} ms; ` +
         `flood calls refused past the limit ${stats.callsRefused}`;
     t.log(figures);
-    console.log(`guard-flood: ${figures}`);
+    console.log(`guard-flood (${transport}): ${figures}`);
     good.close();
-});
+}

@@ -53,6 +53,9 @@ class NativePort {
     // The close code a local close sends (the server sends 1001 on shutdown).
     this.closeCode = 1000;
     this.flush = this.flush.bind(this);
+    this.rearm = this.rearm.bind(this);
+    // Set by the batch that reports the end: the Rust side then sends nothing more.
+    this.ended = false;
   }
 
   /** Starts delivery to sink {message(text), closed(error)}; called once. */
@@ -63,8 +66,14 @@ class NativePort {
   }
 
   // Runs on the JS thread from a threadsafe function: nothing may escape it
-  // (an exception there would be an uncaught exception).
+  // (an exception there would be an uncaught exception). The next batch is
+  // allowed from setImmediate, after timers and other I/O had their turn:
+  // under a flood, batches would otherwise follow each other within one
+  // event-loop turn and starve everything else (the Rust side stops reading
+  // the socket meanwhile once 4 MiB wait, so memory stays bounded too).
   receive(batch) {
+    if (batch.closed) this.ended = true;
+    else setImmediate(this.rearm);
     for (const text of batch.messages) {
       try {
         this.sink.message(text);
@@ -81,6 +90,12 @@ class NativePort {
         this.report(error);
       }
     }
+  }
+
+  // Also after a local close: the end is still to be delivered, and until it
+  // is, the callback keeps the process alive.
+  rearm() {
+    if (!this.ended) this.socket.rearm();
   }
 
   report(error) {

@@ -4,7 +4,8 @@
 //!
 //! Crossing the bridge: JS hands a batch of texts to `send` (one call per JS
 //! tick, see lib/native.js); inbound, the link's waker queues ONE call of
-//! the JS callback, which drains everything received by the time it runs.
+//! the JS callback, which drains everything received by the time it runs;
+//! JS calls `rearm` once it has handled that batch.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -136,6 +137,14 @@ impl BindingWsConnection {
             callback.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
         Ok(())
+    }
+
+    /// Allows the next `onBatch` call (at once if texts are waiting). JS calls
+    /// it after handling a batch, from a later macrotask, so a flood cannot
+    /// chain batches without its timers and other I/O getting a turn.
+    #[napi]
+    pub fn rearm(&self) {
+        self.link.rearm();
     }
 
     /// Sends a batch of texts, in order, with one flush.

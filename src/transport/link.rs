@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::time::{sleep_until, Instant};
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -15,6 +15,14 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use super::{Closed, ClosedBy, Config};
+
+/// Text bytes, or messages, the inbox holds before the driver stops reading
+/// the socket until the host drains: a peer sending faster than the host
+/// handles its messages then meets TCP backpressure instead of growing our
+/// memory. The count also bounds one batch, hence how long the host's event
+/// loop is held by it (a few thousand small calls: tens of milliseconds).
+pub const INBOX_HIGH_WATER: usize = 1 << 20;
+pub const INBOX_MAX_MESSAGES: usize = 4096;
 
 /// Called from a tokio thread when the inbox has news and no earlier wake-up
 /// is still undrained. Must not block; the host drains later, on its thread.
@@ -41,8 +49,10 @@ pub struct Drained {
 #[derive(Default)]
 struct InboxState {
     messages: Vec<String>,
+    /// Bytes of text in `messages`.
+    bytes: usize,
     closed: Option<Closed>,
-    /// A wake-up was sent and the host has not drained since.
+    /// A wake-up was sent and the host has not re-armed since.
     woken: bool,
     /// The end was handed to the host: nothing more will come.
     finished: bool,
@@ -54,13 +64,22 @@ struct InboxState {
 #[derive(Default)]
 pub(crate) struct Inbox {
     state: Mutex<InboxState>,
+    /// Signalled by each drain: the driver waits on it while the inbox is full.
+    room: Notify,
 }
 
 impl Inbox {
     fn push(&self, text: String) {
         let mut state = self.state.lock();
+        state.bytes += text.len();
         state.messages.push(text);
         Self::wake(&mut state);
+    }
+
+    /// Whether the driver should stop reading until the host drains.
+    fn is_full(&self) -> bool {
+        let state = self.state.lock();
+        state.bytes >= INBOX_HIGH_WATER || state.messages.len() >= INBOX_MAX_MESSAGES
     }
 
     fn close(&self, closed: Closed) {
@@ -81,6 +100,15 @@ impl Inbox {
         }
     }
 
+    /// Allows the next wake-up, at once if there is news already.
+    fn rearm(&self) {
+        let mut state = self.state.lock();
+        state.woken = false;
+        if !state.finished && (!state.messages.is_empty() || state.closed.is_some()) {
+            Self::wake(&mut state);
+        }
+    }
+
     fn set_waker(&self, waker: Waker) {
         let mut state = self.state.lock();
         if state.finished {
@@ -94,8 +122,10 @@ impl Inbox {
 
     fn drain(&self) -> Drained {
         let mut state = self.state.lock();
-        state.woken = false;
         let drained = Drained { messages: std::mem::take(&mut state.messages), closed: state.closed.take() };
+        state.bytes = 0;
+        // A stored permit if the driver is not waiting yet: it cannot miss it.
+        self.room.notify_one();
         if drained.closed.is_some() {
             state.finished = true;
             // The waker is the host's callback and may keep its event loop
@@ -141,9 +171,18 @@ impl Link {
         self.inbox.set_waker(waker);
     }
 
-    /// Takes everything received since the last drain.
+    /// Takes everything received since the last drain. The waker stays
+    /// quiet until [`Link::rearm`].
     pub fn drain(&self) -> Drained {
         self.inbox.drain()
+    }
+
+    /// Lets the waker be called again, at once if frames are already waiting.
+    /// A host calls it once it has handled a batch and let its own event loop
+    /// turn: wake-ups then never come faster than the host handles them, so a
+    /// flooding peer cannot starve the host's timers and other sockets.
+    pub fn rearm(&self) {
+        self.inbox.rearm()
     }
 
     pub fn info(&self) -> &PeerInfo {
@@ -224,21 +263,29 @@ where
     let mut pong_deadline: Option<Instant> = None;
 
     let ending = loop {
+        // While the host has not drained a full inbox, the socket is not read.
+        let full = inbox.is_full();
         tokio::select! {
-            frame = ws.next() => {
+            frame = ws.next(), if !full => {
                 pong_deadline = None;
                 match frame {
                     Some(frame) => {
                         if let Some(ending) = receive(frame, inbox) { break ending; }
-                        // Frames already buffered join the same batch.
+                        // Frames already buffered join the same batch, up to the high water.
                         let mut ended = None;
-                        while let Some(Some(frame)) = ws.next().now_or_never() {
+                        while !inbox.is_full() {
+                            let Some(Some(frame)) = ws.next().now_or_never() else { break };
                             if let Some(ending) = receive(frame, inbox) { ended = Some(ending); break; }
                         }
                         if let Some(ending) = ended { break ending; }
                     }
                     None => break Ending::Done(lost("the peer closed the socket")),
                 }
+            }
+            _ = inbox.room.notified(), if full => {
+                // The peer's pongs were not read while we waited on the host:
+                // the silence was ours, so the keepalive starts over.
+                pong_deadline = None;
             }
             command = commands.recv() => match command {
                 Some(Command::Send(texts)) => {
@@ -260,14 +307,14 @@ where
             _ = sleep_until(next_ping) => {
                 let every = config.ping_interval.expect("the ping timer runs only with an interval");
                 next_ping = Instant::now() + every;
-                if pong_deadline.is_none() {
+                if pong_deadline.is_none() && !full {
                     pong_deadline = Some(Instant::now() + config.ping_timeout);
                 }
                 if let Err(error) = ws.send(Message::Ping(Default::default())).await {
                     break Ending::Done(failure(&error));
                 }
             }
-            _ = sleep_until(pong_deadline.unwrap_or(far_future)), if pong_deadline.is_some() => {
+            _ = sleep_until(pong_deadline.unwrap_or(far_future)), if pong_deadline.is_some() && !full => {
                 let message = format!("keepalive timeout: no answer to a ping within {} ms", config.ping_timeout.as_millis());
                 break Ending::Abort(Closed::new(ClosedBy::Error, 1006, message), 1001, "keepalive timeout".into());
             }

@@ -13,8 +13,11 @@
 //! - inbound, frames accumulate in the link's [`Inbox`]; the host's waker is
 //!   called only when the inbox goes from "nothing to report" to
 //!   "something", and the host takes everything accumulated since with
-//!   [`Link::drain`]. While the host is busy, frames keep accumulating, so a
-//!   slow host gets fewer, larger batches instead of a queue of wake-ups.
+//!   [`Link::drain`], then allows the next wake-up with [`Link::rearm`] once
+//!   it has handled the batch. While the host is busy, frames keep
+//!   accumulating, so a slow host gets fewer, larger batches instead of a
+//!   queue of wake-ups; past `INBOX_HIGH_WATER` bytes the driver stops
+//!   reading the socket until the next drain (TCP backpressure on the peer).
 //!
 //! The end of a connection is reported exactly once, through the inbox,
 //! after every message received before it ([`Closed`]).

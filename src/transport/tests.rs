@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::*;
+use crate::transport::link::{INBOX_HIGH_WATER, INBOX_MAX_MESSAGES};
 
 const PATIENCE: Duration = Duration::from_secs(5);
 
@@ -28,10 +29,12 @@ impl Watched {
         Watched { link, woken }
     }
 
-    /// Waits for the next wake-up and drains.
+    /// Waits for the next wake-up, drains and re-arms.
     async fn next(&self) -> Drained {
         tokio::time::timeout(PATIENCE, self.woken.notified()).await.expect("no wake-up within the patience");
-        self.link.drain()
+        let drained = self.link.drain();
+        self.link.rearm();
+        drained
     }
 
     /// Drains until `n` messages or the end came.
@@ -294,4 +297,70 @@ async fn wss_works_with_a_ca_given_as_pem_and_fails_without_it() {
 
     let bad = ClientOptions { ca_pem: Some("not a pem".into()), ..ClientOptions::default() };
     assert!(connect(&url, quick(), bad).await.err().unwrap().contains("PEM"));
+}
+
+#[tokio::test]
+async fn a_host_that_does_not_drain_pauses_the_reading_and_loses_nothing() {
+    // A keepalive far shorter than the host's stall: the stall is ours, not
+    // the peer's silence, and must not end the connection.
+    let config = Config { ping_interval: Some(Duration::from_millis(50)), ping_timeout: Duration::from_millis(100), ..quick() };
+    let (server, mut links, url) = server(config).await;
+    let client = Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap());
+    let remote = accept(&mut links).await;
+    let chunk = "x".repeat(64 << 10);
+    let count = 3 * INBOX_HIGH_WATER / chunk.len();
+    client.link.send((0..count).map(|i| format!("{i:06}{chunk}")).collect());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let first = remote.link.drain();
+    remote.link.rearm();
+    let bytes: usize = first.messages.iter().map(String::len).sum();
+    assert!((INBOX_HIGH_WATER..INBOX_HIGH_WATER + chunk.len() + 6).contains(&bytes), "inbox held {bytes} bytes");
+    assert!(first.closed.is_none(), "{:?}", first.closed);
+    let mut got = first.messages;
+    while got.len() < count {
+        let drained = remote.next().await;
+        assert!(drained.closed.is_none(), "{:?}", drained.closed);
+        got.extend(drained.messages);
+    }
+    assert_eq!(got.len(), count);
+    for (i, message) in got.iter().enumerate() {
+        assert!(message.starts_with(&format!("{i:06}")), "message {i} out of order");
+    }
+    server.close(1001, "bye").await;
+    assert_eq!(client.closed().await.code, 1001);
+}
+
+#[tokio::test]
+async fn no_wake_up_comes_between_a_drain_and_the_rearm() {
+    let (server, mut links, url) = server(quick()).await;
+    let client = Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap());
+    let remote = accept(&mut links).await;
+    client.link.send(vec!["a".into()]);
+    tokio::time::timeout(PATIENCE, remote.woken.notified()).await.unwrap();
+    assert_eq!(remote.link.drain().messages, ["a"]);
+    client.link.send(vec!["b".into()]);
+    let early = tokio::time::timeout(Duration::from_millis(200), remote.woken.notified()).await;
+    assert!(early.is_err(), "woken before the host re-armed");
+    remote.link.rearm();
+    assert_eq!(remote.next().await.messages, ["b"], "re-arming wakes at once for what waited");
+    server.close(1001, "bye").await;
+}
+
+#[tokio::test]
+async fn one_batch_holds_at_most_the_message_bound() {
+    let (server, mut links, url) = server(quick()).await;
+    let client = Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap());
+    let remote = accept(&mut links).await;
+    let count = 3 * INBOX_MAX_MESSAGES;
+    client.link.send((0..count).map(|i| i.to_string()).collect());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let first = remote.link.drain();
+    remote.link.rearm();
+    assert_eq!(first.messages.len(), INBOX_MAX_MESSAGES);
+    let mut got = first.messages;
+    while got.len() < count {
+        got.extend(remote.next().await.messages);
+    }
+    assert!(got.iter().enumerate().all(|(i, m)| *m == i.to_string()), "in order, none lost");
+    server.close(1001, "bye").await;
 }
