@@ -11,6 +11,7 @@ var toError = require('./link').toError;
 var WS_CONNECTING = 0;
 var WS_OPEN = 1;
 var NORMAL_CLOSURE = 1000;
+var TURN_MESSAGES = 2048;
 
 // A W3C socket fires 'error' without a cause and then always 'close' with
 // the code, which is the better cause: the error waits this long for it.
@@ -55,7 +56,23 @@ function adaptSocket(port, options, link) {
             if (!link.done) port.send(text);
         });
     });
+    // Fairness under a flood: a `ws` socket delivers every frame of all the
+    // data read in one event-loop turn (megabytes, tens of thousands of
+    // messages); every TURN_MESSAGES messages it is paused and resumed from
+    // setImmediate, so timers and other sockets get their turn, and the peer
+    // meets TCP backpressure meanwhile. (A quiet socket pauses for one turn
+    // every TURN_MESSAGES messages, which costs nothing noticeable.)
+    var inTurn = 0;
+    var pausable = emitter && typeof port.pause === 'function' && typeof port.resume === 'function';
+    function resume() {
+        inTurn = 0;
+        if (!link.done) port.resume();
+    }
     link.on('message', function (data) {
+        if (pausable && ++inTurn === TURN_MESSAGES) {
+            port.pause();
+            setImmediate(resume);
+        }
         link.deliver(socketText(data));
     }, function (event) {
         link.deliver(socketText(event.data));
