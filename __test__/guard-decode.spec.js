@@ -188,3 +188,12 @@ test('a rejection inside arguments or progress raises no unhandledRejection', as
     process.off('unhandledRejection', onUnhandled);
     t.deepEqual(unhandled, []);
 });
+
+test('a hostile batch of empty or junk pieces costs at most 4,097 refusals', async (t) => {
+    const peer = rawPeer({ echo: (x) => x });
+    peer.post('\n' + '\n'.repeat(100000));
+    peer.post('\nx\nx\n' + '{"type":"send","to":"","from":"B","op":"post","args":["echo",[1]]}');
+    t.is(await peer.call('', 'post', ['echo', ['after']]), 'after');
+    t.is(peer.errors.length, 4097 + 2);
+    t.true(peer.received.some((text) => text.includes('"to":"B"')), 'a good envelope in a batch is served');
+});
