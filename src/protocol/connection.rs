@@ -198,7 +198,10 @@ impl Connection {
                     self.stats.refused += 1;
                     return Err(self.refuse_call(&from, ProtocolError::UnknownOperation(op.into_owned())));
                 };
-                if self.pending_calls >= self.limits.max_pending_calls {
+                // With pipelining, answers stay kept (in `locals`) until the
+                // peer releases them, pending or not: a peer that never
+                // releases is held to the same bound as one that floods.
+                if self.pending_calls.max(self.locals.answer_count()) >= self.limits.max_pending_calls {
                     self.stats.calls_refused += 1;
                     let limit = self.limits.max_pending_calls;
                     return Err(self.refuse_call(&from, ProtocolError::TooManyPendingCalls { limit }));

@@ -229,3 +229,27 @@ fn a_send_to_our_pending_question_is_a_call_on_the_question() {
     assert!(matches!(a.receive(r#"{"type":"send","to":"","from":"Y","op":"keys","args":[]}"#), Ok(Delivery::Call { .. })));
     assert_eq!(a.question_count(), 1);
 }
+
+#[test]
+fn answers_kept_for_a_pipelining_peer_count_against_the_pending_limit() {
+    let limits = Limits { max_pending_calls: 3, ..Limits::default() };
+    let mut b = Connection::new(Options { limits, extensions: vec!["pipeline".into()], ..Options::default() });
+    b.receive(r#"{"type":"hello","version":1,"extensions":["pipeline"]}"#).unwrap();
+    for (n, from) in ["A", "B", "C"].into_iter().enumerate() {
+        match b.receive(&call_text(from)) {
+            Ok(Delivery::Call { answer_to, keep: true, .. }) => {
+                b.keep_answer(&answer_to, 10 + n as Slot);
+                b.answer(&answer_to, "1");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(b.pending_call_count(), 0, "all answered");
+    let refusal = b.receive(&call_text("D")).unwrap_err();
+    assert_eq!(refusal.error.code(), "ELIMIT", "three answers kept, never released");
+    match b.receive(r#"{"type":"release","ids":{"A":1}}"#) {
+        Ok(Delivery::Released { slots }) => assert_eq!(slots, vec![10]),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(b.receive(&call_text("E")), Ok(Delivery::Call { .. })), "a release made room");
+}
