@@ -82,6 +82,15 @@ pub(crate) fn config(options: Option<&BindingWsOptions>) -> Config {
     }
 }
 
+/// A close code JS may send: 1000, 1001 or an application code (3000-4999);
+/// anything else becomes `default` (the other codes are for the transport).
+pub(crate) fn close_code(code: Option<u32>, default: u16) -> u16 {
+    match code {
+        Some(c @ (1000 | 1001 | 3000..=4999)) => c as u16,
+        _ => default,
+    }
+}
+
 fn closed(closed: Closed) -> BindingWsClosed {
     let by = match closed.by {
         ClosedBy::Local => "local",
@@ -156,11 +165,7 @@ impl BindingWsConnection {
     /// Starts the closing handshake (code 1000 unless given: 1000, or 3000-4999).
     #[napi]
     pub fn close(&self, code: Option<u32>, reason: Option<String>) {
-        let code = match code {
-            Some(c @ (1000 | 1001 | 3000..=4999)) => c as u16,
-            _ => 1000,
-        };
-        self.link.close(code, reason.as_deref().unwrap_or(""));
+        self.link.close(close_code(code, 1000), reason.as_deref().unwrap_or(""));
     }
 
     #[napi(getter)]

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use super::binding_ws::{config, BindingWsConnection, BindingWsOptions};
+use super::binding_ws::{close_code, config, BindingWsConnection, BindingWsOptions};
 use crate::transport::{self, Server};
 
 /// Where and how to listen.
@@ -70,10 +70,6 @@ impl BindingWsServer {
     /// settles once their sockets are closed or the close timeout passed.
     #[napi]
     pub async fn close(&self, code: Option<u32>, reason: Option<String>) {
-        let code = match code {
-            Some(c @ (1000 | 1001 | 3000..=4999)) => c as u16,
-            _ => 1001,
-        };
-        self.server.close(code, reason.as_deref().unwrap_or("server shutting down")).await;
+        self.server.close(close_code(code, 1001), reason.as_deref().unwrap_or("server shutting down")).await;
     }
 }

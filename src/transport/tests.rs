@@ -74,6 +74,14 @@ async fn server(config: Config) -> (Server, mpsc::UnboundedReceiver<Link>, Strin
     (server, links, url)
 }
 
+/// A server, our client connected to it, and the server's side of that link.
+async fn pair(config: Config) -> (Server, Watched, Watched) {
+    let (server, mut links, url) = server(config.clone()).await;
+    let client = Watched::new(connect(&url, config, ClientOptions::default()).await.unwrap());
+    let remote = accept(&mut links).await;
+    (server, client, remote)
+}
+
 async fn accept(links: &mut mpsc::UnboundedReceiver<Link>) -> Watched {
     Watched::new(tokio::time::timeout(PATIENCE, links.recv()).await.unwrap().unwrap())
 }
@@ -108,9 +116,7 @@ async fn batches_travel_both_ways_and_a_client_close_reaches_the_server() {
 
 #[tokio::test]
 async fn frames_arriving_while_the_host_is_busy_come_in_one_drain() {
-    let (server, mut links, url) = server(quick()).await;
-    let client = Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap());
-    let remote = accept(&mut links).await;
+    let (server, client, remote) = pair(quick()).await;
     for i in 0..100 {
         client.link.send(vec![format!("m{i}")]);
     }
@@ -332,9 +338,7 @@ async fn a_host_that_does_not_drain_pauses_the_reading_and_loses_nothing() {
 
 #[tokio::test]
 async fn no_wake_up_comes_between_a_drain_and_the_rearm() {
-    let (server, mut links, url) = server(quick()).await;
-    let client = Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap());
-    let remote = accept(&mut links).await;
+    let (server, client, remote) = pair(quick()).await;
     client.link.send(vec!["a".into()]);
     tokio::time::timeout(PATIENCE, remote.woken.notified()).await.unwrap();
     assert_eq!(remote.link.drain().messages, ["a"]);
@@ -348,9 +352,7 @@ async fn no_wake_up_comes_between_a_drain_and_the_rearm() {
 
 #[tokio::test]
 async fn one_batch_holds_at_most_the_message_bound() {
-    let (server, mut links, url) = server(quick()).await;
-    let client = Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap());
-    let remote = accept(&mut links).await;
+    let (server, client, remote) = pair(quick()).await;
     let count = 3 * INBOX_MAX_MESSAGES;
     client.link.send((0..count).map(|i| i.to_string()).collect());
     tokio::time::sleep(Duration::from_millis(300)).await;
