@@ -6,6 +6,8 @@
 // covered by native-scenarios.spec.js.
 
 const test = require('ava');
+const fs = require('fs');
+const https = require('https');
 const path = require('path');
 const { execFile } = require('child_process');
 const { WebSocket, WebSocketServer } = require('ws');
@@ -230,6 +232,29 @@ test('errors thrown by user code run for the server go to "error", never uncaugh
     const client = await Connection.connect(url);
     t.is(await client.remote.invoke('add', 1, 1), 2);
     t.deepEqual(errors, ['no root for you', 'listener broke']);
+    await client.close();
+});
+
+test('wss: our client trusts a certificate given as `ca`, and refuses the server without it', async (t) => {
+    // A self-signed certificate for localhost and 127.0.0.1, valid until 2126
+    // (fixtures/tls, made with openssl req -x509; the cargo tests make theirs with rcgen).
+    const tls = path.join(__dirname, 'fixtures', 'tls');
+    const cert = fs.readFileSync(path.join(tls, 'localhost-cert.pem'));
+    const key = fs.readFileSync(path.join(tls, 'localhost-key.pem'));
+    const httpsServer = https.createServer({ cert, key });
+    const wss = new WebSocketServer({ server: httpsServer });
+    wss.on('connection', (ws) => Connection(ws, service));
+    await new Promise((resolve) => httpsServer.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => {
+        for (const ws of wss.clients) ws.terminate();
+        return new Promise((resolve) => httpsServer.close(resolve));
+    });
+    const url = `wss://localhost:${httpsServer.address().port}/`;
+    const refused = await t.throwsAsync(Connection.connect(url));
+    t.regex(refused.message, /could not connect to wss:\/\/localhost:\d+\/: .*(certificate|Unknown)/i);
+    await t.throwsAsync(Connection.connect(url, null, { ca: 'not a certificate' }), { message: /PEM/ });
+    const client = await Connection.connect(url, null, { ca: cert });
+    t.is(await client.remote.invoke('add', 20, 22), 42);
     await client.close();
 });
 
