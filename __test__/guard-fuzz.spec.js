@@ -74,7 +74,25 @@ function template(random, ids) {
         const depth = 900 + Math.floor(random() * 300);
         return `{"type":"send","to":"","from":"${from}","op":"post","args":["echo",${'['.repeat(depth)}${']'.repeat(depth)}]}`;
     }
+    if (kind < 0.97) return extensionMessage(random, ids);
     return pick(random, ['', 'null', '[]', '"x"', '{}', '{"type":"hello"}', '{"type":null}', 'not json', '{"type":"send"}']);
+}
+
+const EXTENSIONS = ['pipeline', 'release', 'batch', 'x'.repeat(100), '', 'constructor'];
+
+/** A hello, a release or a batch (the negotiated extensions' messages). */
+function extensionMessage(random, ids) {
+    const kind = random();
+    if (kind < 0.3) {
+        const names = [0, 1, 2].map(() => JSON.stringify(pick(random, EXTENSIONS)));
+        return `{"type":"hello","version":${pick(random, ['1', '0', '"1"', '99', '-1'])},"extensions":[${names.join(',')}]}`;
+    }
+    if (kind < 0.7) {
+        const id = JSON.stringify(pick(random, ids.targets.concat(ids.questions, ['__proto__'])));
+        return `{"type":"release","ids":{${id}:${pick(random, ['1', '0', '-1', '1e9', '"1"', 'null'])}}}`;
+    }
+    const pieces = [0, 1, 2].map(() => template(random, ids));
+    return `\n${pieces.join('\n')}`;
 }
 
 /**
@@ -116,8 +134,12 @@ test('100,000 mutated messages: the connection serves on and no prototype change
             onErrorCalls++;
             codes[error.code] = (codes[error.code] || 0) + 1;
         },
-        onmessagelost() {}
+        onmessagelost() {},
+        extensions: true
     });
+    // Negotiate every extension first (the first hello counts), so the fuzz
+    // also runs through kept answers, counted releases and batches.
+    peer.post('{"type":"hello","version":1,"extensions":["pipeline","release","batch"]}');
     // Give the fuzzer real ids: exports of ours, and questions we are waiting on.
     const targets = ['', 'NOPE'];
     for (const name of ['account', 'scratch', 'fn', 'echo']) targets.push((await peer.call('', 'get', [name]))['@']);
@@ -129,10 +151,16 @@ test('100,000 mutated messages: the connection serves on and no prototype change
 
     const random = prng(SEED);
     let sent = 0;
+    let released = peer.received.length;
     for (let batch = 0; sent < COUNT; batch++) {
         for (let i = 0; i < BATCH && sent < COUNT; i++, sent++) {
             peer.post(mutate(random, template(random, ids)));
         }
+        // Like any pipelining peer, release the answers received (a no-op
+        // unless a fuzzed hello negotiated pipelining).
+        const answered = peer.received.slice(released).map((text) => JSON.parse(text).to);
+        released = peer.received.length;
+        peer.post(JSON.stringify({ type: 'release', ids: Object.fromEntries(answered.map((id) => [id, 1])) }));
         // One round trip per batch: the port's queue stays short and the
         // connection is shown to answer all along.
         t.is(await peer.call('', 'post', ['add', [batch, 1]]), batch + 1);
@@ -147,7 +175,8 @@ test('100,000 mutated messages: the connection serves on and no prototype change
     t.true(stats.malformed > 0 && stats.lost > 0 && stats.refused > 0, JSON.stringify(stats));
     t.is(onErrorCalls, Object.values(codes).reduce((a, b) => a + b, 0));
     t.log(`fuzzed ${sent} messages (seed ${SEED}): ${JSON.stringify(codes)}; ` +
-        `calls served ${stats.sendsIn - stats.refused - stats.callsRefused}, answers out ${stats.resolvesOut}`);
+        `calls served ${stats.sendsIn - stats.refused - stats.callsRefused}, answers out ${stats.resolvesOut}; ` +
+        `negotiated: ${EXTENSIONS.filter((name) => peer.handle.peerHas(name)).join(', ') || 'nothing'}`);
     console.log(`guard-fuzz: ${sent} mutated messages sent (seed ${SEED})`);
     await Promise.race([Promise.all(asked), new Promise(setImmediate)]);
 });

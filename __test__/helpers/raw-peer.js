@@ -27,13 +27,17 @@ function rawPeer(local, options = {}) {
     const waiting = new Map();
     // No hello by default: `received` holds only replies, as from 0.6.1.
     const handle = open(port1, local, { onerror: (error) => errors.push(error), extensions: false, ...options });
-    port2.on('message', (text) => {
-        received.push(text);
-        const message = JSON.parse(text);
-        const resolve = waiting.get(message.to);
-        if (message.type === 'resolve' && resolve) {
-            waiting.delete(message.to);
-            resolve(message.resolution);
+    // A batch (the "batch" extension, when a test turns extensions on) is
+    // recorded envelope by envelope.
+    port2.on('message', (data) => {
+        for (const text of data.startsWith('\n') ? data.slice(1).split('\n') : [data]) {
+            received.push(text);
+            const message = JSON.parse(text);
+            const resolve = waiting.get(message.to);
+            if (message.type === 'resolve' && resolve) {
+                waiting.delete(message.to);
+                resolve(message.resolution);
+            }
         }
     });
     let next = 0;

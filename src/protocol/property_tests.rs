@@ -9,9 +9,11 @@
 //!   names and JSON payloads;
 //! - nesting is accepted exactly up to the depth limit, brackets inside
 //!   strings not counting;
-//! - a connection fed any sequence of such messages keeps its counters
-//!   consistent, never serves more than `max_pending_calls` at once, and
-//!   still answers a well-formed call afterwards.
+//! - a connection fed any sequence of such messages (hello and release
+//!   included, so pipelining may be negotiated) keeps its counters
+//!   consistent, never serves nor keeps more than `max_pending_calls`
+//!   answers at once, and still answers a well-formed call afterwards
+//!   (once the peer released what it was kept).
 
 use proptest::prelude::*;
 
@@ -28,7 +30,9 @@ const CODES: [&str; 7] = ["EMALFORMED", "ETOOLARGE", "ETOODEEP", "EFIELD", "EOPE
 /// Codes of refusals by the parser, each counted as `malformed`.
 const PARSE_CODES: [&str; 4] = ["EMALFORMED", "ETOOLARGE", "ETOODEEP", "EFIELD"];
 
-const TEMPLATES: [&str; 6] = [
+const TEMPLATES: [&str; 8] = [
+    r#"{"type":"hello","version":1,"extensions":["pipeline","release","batch"]}"#,
+    r#"{"type":"release","ids":{"Q":1,"":2,"__proto__":1}}"#,
     r#"{"type":"send","to":"","from":"F1","op":"get","args":["a"]}"#,
     r#"{"type":"send","to":"","from":"F2","op":"post","args":["m",[1,{"__proto__":{"x":1}},[2]]]}"#,
     r#"{"type":"send","to":"","from":"F3","op":"apply","args":[null,[{"@":"E","type":"function"}]]}"#,
@@ -191,16 +195,24 @@ proptest! {
     #[test]
     fn a_connection_survives_any_message_sequence(texts in prop::collection::vec(hostile_text(), 1..40), answer_every in 1usize..5) {
         let limits = Limits { max_pending_calls: 4, ..Limits::default() };
-        let mut conn = Connection::new(Options { limits, ..Options::default() });
+        let extensions = vec!["pipeline".into(), "release".into()];
+        let mut conn = Connection::new(Options { limits, extensions, ..Options::default() });
         let question = conn.ask("", Op::Get, "[]", 1).unwrap();
         let question_id: serde_json::Value = serde_json::from_str(&question).unwrap();
         let mut pending = Vec::new();
         let mut parse_refusals = 0;
+        let mut kept = Vec::new();
         for (i, text) in texts.iter().enumerate() {
             // Let some of the peer's messages name our real question.
             let text = text.replace("\"Q\"", &format!("{:?}", question_id["from"].as_str().unwrap()));
             match conn.receive(&text) {
-                Ok(Delivery::Call { answer_to, .. }) => pending.push(answer_to.into_owned()),
+                Ok(Delivery::Call { answer_to, keep, .. } | Delivery::CallQuestion { answer_to, keep, .. }) => {
+                    if keep {
+                        conn.keep_answer(&answer_to, 100 + i as u32);
+                        kept.push(answer_to.to_string());
+                    }
+                    pending.push(answer_to.into_owned());
+                }
                 Ok(_) => {}
                 Err(refusal) => {
                     prop_assert!(CODES.contains(&refusal.error.code()));
@@ -208,6 +220,7 @@ proptest! {
                 }
             }
             prop_assert!(conn.pending_call_count() <= 4);
+            prop_assert!(conn.answer_count() <= 4, "kept answers are bounded too");
             if i % answer_every == 0 {
                 if let Some(to) = pending.pop() {
                     conn.answer(&to, "null");
@@ -217,10 +230,13 @@ proptest! {
         let s = conn.stats().clone();
         prop_assert_eq!(s.malformed, parse_refusals);
         prop_assert!(s.sends_in + s.resolves_in + s.notifies_in + s.malformed <= texts.len() as u64);
-        // Drain what is pending; a well-formed call is then served.
+        // Drain what is pending and release what was kept, as a well-behaved
+        // peer would; a well-formed call is then served.
         for to in pending.drain(..) {
             conn.answer(&to, "null");
         }
+        let ids: serde_json::Map<String, serde_json::Value> = kept.into_iter().map(|id| (id, 1.into())).collect();
+        let _ = conn.receive(&serde_json::json!({"type": "release", "ids": ids}).to_string());
         let call = r#"{"type":"send","to":"","from":"LAST","op":"keys","args":[]}"#;
         let served = matches!(conn.receive(call), Ok(Delivery::Call { .. }));
         prop_assert!(served);
