@@ -97,6 +97,12 @@ test('connect to a closed port rejects; a bad URL rejects', async (t) => {
     await t.throwsAsync(Connection.connect('http://127.0.0.1:1/'), { message: /URL|scheme/ });
 });
 
+test('listening on a port already in use rejects with the reason', async (t) => {
+    const { server } = await serve(t);
+    const error = await t.throwsAsync(Connection.listen({ port: server.address().port, local: service }));
+    t.regex(error.message, /^could not listen on 127\.0\.0\.1:\d+: .*in use/i);
+});
+
 test('client close: the server side sees the close frame and rejects its pending calls', async (t) => {
     const { server, url } = await serve(t);
     const connected = nextConnection(server);
