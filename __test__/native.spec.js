@@ -264,6 +264,18 @@ test('wss: our client trusts a certificate given as `ca`, and refuses the server
     await client.close();
 });
 
+test('without an "error" listener, what user code throws becomes a process warning', async (t) => {
+    const { server, url } = await serve(t);
+    const warned = new Promise((resolve) => process.once('warning', resolve));
+    server.once('connection', () => {
+        throw 'not even an Error'; // eslint-disable-line no-throw-literal
+    });
+    const client = await Connection.connect(url);
+    t.is((await warned).message, 'not even an Error');
+    t.is(await client.remote.invoke('add', 1, 1), 2);
+    await client.close();
+});
+
 test('a process with a server and a client exits by itself once both are closed', async (t) => {
     const script = path.join(__dirname, 'fixtures', 'native-exit.js');
     const started = Date.now();

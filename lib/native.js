@@ -30,6 +30,11 @@ function socketOptions(options) {
   };
 }
 
+/** A process warning; never throws (emitWarning refuses values other than strings and Errors). */
+function warn(error) {
+  process.emitWarning(error instanceof Error ? error : new Error(String(error)));
+}
+
 /** The cause a connection rejects its pending calls with, from the Rust report. */
 function closedError(closed) {
   const error = new Error(closed.message);
@@ -104,7 +109,7 @@ class NativePort {
     } catch (_) {
       // the user's error handler failed too: fall through to a warning
     }
-    process.emitWarning(error);
+    warn(error);
   }
 
   send(text) {
@@ -206,7 +211,7 @@ class NativeServer extends EventEmitter {
         // fall through to a warning
       }
     }
-    process.emitWarning(error);
+    warn(error);
   }
 
   /** {host, port} the server listens on. */
