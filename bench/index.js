@@ -156,12 +156,17 @@ function runMemory() {
   for (const peer of MEMORY_PEERS.filter((p) => peerNames.includes(p))) {
     const calls = peer === "q-connection 0.6.1" ? Math.min(config.memoryCalls, config.memoryCalls061) : config.memoryCalls;
     console.log(`  memory       ${peer.padEnd(20)} ${calls} calls...`);
-    const output = execFileSync(
-      process.execPath,
-      ["--expose-gc", "--max-old-space-size=4096", path.join(__dirname, "memory.js"), peer, String(calls)],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }
-    );
-    rows.push(JSON.parse(output.trim().split("\n").pop()));
+    try {
+      const output = execFileSync(
+        process.execPath,
+        ["--expose-gc", "--max-old-space-size=4096", path.join(__dirname, "memory.js"), peer, String(calls)],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }
+      );
+      rows.push(JSON.parse(output.trim().split("\n").pop()));
+    } catch (error) {
+      // A crash (out of memory, say) is a result too; the other rows stand.
+      rows.push({ peer, calls: 0, seconds: 0, rssBefore: 0, rssAfter: 0, stats: null, error: `crashed: ${error.message.split("\n")[0]}` });
+    }
   }
   return rows;
 }

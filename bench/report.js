@@ -72,14 +72,15 @@ function memoryTable(results) {
     m.calls.toLocaleString("en-US"),
     mb(m.rssBefore),
     mb(m.rssAfter),
-    Math.round((m.rssAfter - m.rssBefore) / m.calls).toLocaleString("en-US"),
+    Math.round((m.rssAfter - m.rssBefore) / Math.max(1, m.calls)).toLocaleString("en-US"),
     m.stats ? String(m.stats.exports) : "—",
     m.stats ? String(m.stats.questions) : "—",
     m.stats ? String(m.stats.slots) : "—",
     m.seconds.toFixed(1),
+    m.error ? `stopped: ${m.error}` : "",
   ]);
   return markdownTable(
-    ["memory: calls passing a callback", "calls", "RSS before (MB)", "RSS after (MB)", "growth (bytes/call)", "exports", "questions", "slots", "seconds"],
+    ["memory: calls passing a callback", "calls", "RSS before (MB)", "RSS after (MB)", "growth (bytes/call)", "exports", "questions", "slots", "seconds", "note"],
     rows
   );
 }
