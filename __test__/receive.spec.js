@@ -27,17 +27,20 @@ const same = (t, plain, fast) => {
     t.like(actual, expected);
 };
 
+// Feeds each text to both engines and compares.
+function sameForEach(t, texts) {
+    const { plain, receive } = pair();
+    for (const text of texts) same(t, plain.receive(text), receive(text));
+}
+
 test('calls, with ASCII and non-ASCII payloads, and an escaped asker id', (t) => {
-    const { plain, fast, receive } = pair();
-    for (const text of [
+    sameForEach(t, [
         '{"type":"send","to":"","from":"A-1","op":"post","args":["add",[1,2]]}',
         '{"type":"send","to":"","from":"A-2","op":"post","args":["sé",["日本語 😀",{"k":"ü"}]]}',
         '{"type":"send","to":"","from":"😀-3","op":"get","args":["x"]}',
         '{"type":"send","to":"","from":"A\\u002d4","op":"keys","args":[]}',
         '{"op":"apply","args":[null,["ß"]],"to":"","type":"send","from":"é"}',
-    ]) {
-        same(t, plain.receive(text), receive(text));
-    }
+    ]);
 });
 
 test('resolve and notify of our own questions, with non-ASCII resolutions', (t) => {
@@ -66,15 +69,12 @@ test('a call to one of our pending questions (pipelining)', (t) => {
 });
 
 test('lost, ignored and refused messages', (t) => {
-    const { plain, fast, receive } = pair();
-    for (const text of [
+    sameForEach(t, [
         '{"type":"resolve","to":"nobody","resolution":1}',
         '{"type":"hello?"}',
         'not json',
         '{"type":"send","to":"","from":"B-1","op":"frobnicate","args":[]}',
-    ]) {
-        same(t, plain.receive(text), receive(text));
-    }
+    ]);
 });
 
 test('meta too short is an error, not a crash', (t) => {

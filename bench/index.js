@@ -81,7 +81,7 @@ async function main() {
         for (const peer of order) {
           record(scenario, peer, await overWorker(worker, peer, PORT_SCENARIOS[scenario]));
         }
-        if (scenario === "payload") record(scenario, "JSON in-process", scenarios.jsonInProcess(config.ms));
+        if (scenario === "payload") record(scenario, "JSON in-process", await scenarios.jsonInProcess(config.ms));
       } else if (WS_SCENARIOS[scenario]) {
         for (const peer of order.filter((p) => wsPeers[p])) {
           record(scenario, peer, await overSocket(wsServer.ports[peer], peer, WS_SCENARIOS[scenario]));

@@ -17,61 +17,61 @@ function check(condition, what) {
   if (!condition) throw new Error(`wrong result: ${what}`);
 }
 
-/** Sequential awaited add(i, 1): calls/s. */
-async function portSeq(client, ms) {
-  let calls = 0;
+/**
+ * Runs `step(done)` (which returns how many operations it did) until `ms`
+ * have passed, at least once; returns operations per second.
+ */
+async function perSecond(ms, step) {
+  let done = 0;
   const start = performance.now();
   const end = start + ms;
   do {
-    for (let k = 0; k < 50; k++) {
-      const sum = await client.add(calls, 1);
-      check(sum === calls + 1, `add(${calls}, 1) gave ${sum}`);
-      calls++;
-    }
+    done += await step(done);
   } while (performance.now() < end);
-  return (calls * 1000) / (performance.now() - start);
+  return (done * 1000) / (performance.now() - start);
+}
+
+/** Sequential awaited add(i, 1): calls/s. */
+function portSeq(client, ms) {
+  return perSecond(ms, async (done) => {
+    for (let i = done; i < done + 50; i++) {
+      const sum = await client.add(i, 1);
+      check(sum === i + 1, `add(${i}, 1) gave ${sum}`);
+    }
+    return 50;
+  });
 }
 
 /** add(i, 1) with IN_FLIGHT calls outstanding, in waves: calls/s. */
-async function portFlight(client, ms) {
-  let calls = 0;
-  const start = performance.now();
-  const end = start + ms;
+function portFlight(client, ms) {
   const wave = new Array(IN_FLIGHT);
-  do {
+  return perSecond(ms, async () => {
     for (let i = 0; i < IN_FLIGHT; i++) wave[i] = client.add(i, 1);
     const sums = await Promise.all(wave);
     check(sums[0] === 1 && sums[IN_FLIGHT - 1] === IN_FLIGHT, "a wave of add(i, 1)");
-    calls += IN_FLIGHT;
-  } while (performance.now() < end);
-  return (calls * 1000) / (performance.now() - start);
+    return IN_FLIGHT;
+  });
 }
 
 /** Sequential calls returning the ~1 MB value: MB/s of its JSON text. */
 async function payload(client, ms) {
-  let calls = 0;
-  const start = performance.now();
-  const end = start + ms;
-  do {
+  const calls = await perSecond(ms, async () => {
     const value = await client.payload();
     check(value.records.length > 0 && value.records[7].position.label === "p7", "payload");
-    calls++;
-  } while (performance.now() < end);
-  return (calls * PAYLOAD_BYTES) / 1000 / (performance.now() - start);
+    return 1;
+  });
+  return (calls * PAYLOAD_BYTES) / 1e6;
 }
 
 /** The baseline of the payload row: JSON.stringify + JSON.parse, in-process. */
-function jsonInProcess(ms) {
+async function jsonInProcess(ms) {
   const value = makePayload();
-  let calls = 0;
-  const start = performance.now();
-  const end = start + ms;
-  do {
+  const copies = await perSecond(ms, async () => {
     const copy = JSON.parse(JSON.stringify(value));
     check(copy.records.length === value.records.length, "JSON copy");
-    calls++;
-  } while (performance.now() < end);
-  return (calls * PAYLOAD_BYTES) / 1000 / (performance.now() - start);
+    return 1;
+  });
+  return (copies * PAYLOAD_BYTES) / 1e6;
 }
 
 /**
