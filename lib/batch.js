@@ -39,6 +39,8 @@ function batchOutbound(channel, negotiation) {
   let queue = [];
   let length = 0;
   let scheduled = false;
+  // Agreement never changes once made, so it is looked up until true only.
+  let agreed = false;
 
   function flush() {
     scheduled = false;
@@ -50,7 +52,8 @@ function batchOutbound(channel, negotiation) {
   }
 
   channel.send = function sendBatched(text) {
-    if (!negotiation.peerHas(BATCH) || text.indexOf(SEPARATOR) !== -1) {
+    if (!agreed) agreed = negotiation.peerHas(BATCH);
+    if (!agreed || text.indexOf(SEPARATOR) !== -1) {
       if (queue.length) flush();
       send.call(channel, text);
       return;
