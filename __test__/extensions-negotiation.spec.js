@@ -6,7 +6,7 @@
 
 const test = require('ava');
 const Connection = require('..');
-const Connection061 = require('q-connection');
+const { Connection: Connection061 } = require('./helpers/q-connection-061');
 const { registerExtension, registeredExtensions } = require('../lib/extensions');
 const { recordingLink, types } = require('./helpers/wire');
 

@@ -15,11 +15,12 @@ const { makeReceive } = require("./receive");
 const { batchOutbound, splitBatches } = require("./batch");
 const { makeTracer, connectionName, describe } = require("./trace");
 const { offeredExtensions, Negotiation } = require("./extensions");
+const { Session, isAnswer } = require("./extensions/session");
 
 // Operation codes shared with src/napi/binding_engine.rs.
 const OP_NAMES = ["get", "set", "delete", "post", "apply", "keys"];
 const OP_CODES = { get: 0, set: 1, put: 1, delete: 2, post: 3, apply: 4, keys: 5 };
-const CALL = 0, RESOLVE = 1, NOTIFY = 2, LOST = 3, REFUSED = 5, CALL_QUESTION = 6, HELLO = 7;
+const CALL = 0, RESOLVE = 1, NOTIFY = 2, LOST = 3, REFUSED = 5, CALL_QUESTION = 6, HELLO = 7, RELEASED = 8;
 
 /** A Q promise for the far side's root object (0.6.1's `Connection`). */
 function Connection(port, local, options) {
@@ -72,6 +73,11 @@ function open(port, local, options) {
       };
     },
   }, { maxDepth: options.maxDepth, stacks: options.stacks });
+
+  // Extension state (lib/extensions/session.js); it sends only after open.
+  const session = new Session(engine, slots, negotiation, options, (text) => {
+    if (!closedError) channel.send(text);
+  });
 
   const portOptions = {
     origin: options.origin,
@@ -130,7 +136,7 @@ function open(port, local, options) {
       return Q.reject(closedError || error);
     }
     channel.send(envelope);
-    return deferred.promise;
+    return session.question(deferred, op, ask);
   }
 
   // A fault inside the engine (a Rust panic, caught at the napi boundary and
@@ -161,13 +167,20 @@ function open(port, local, options) {
     const delivery = engineReceive(text);
     switch (delivery.kind) {
       case CALL:
-        return answerCall(delivery, slots.get(delivery.slot));
-      case CALL_QUESTION:
+      case CALL_QUESTION: {
+        // Kept at once: the peer may already be pipelining to this answer.
+        const answer = session.keep(delivery.answerTo);
+        const entry = slots.get(delivery.slot);
         // Sent to one of our pending calls: applied to its eventual value, as
         // 0.6.1 does, never to the deferred that settles it.
-        return answerCall(delivery, slots.get(delivery.slot).promise);
+        const target = delivery.kind === CALL_QUESTION ? entry.promise : entry;
+        // Sent to a pending answer (pipelined): applied once it settles.
+        if (isAnswer(target)) return target.call((value) => answerCall(delivery, value, answer));
+        return answerCall(delivery, target, answer);
+      }
       case RESOLVE: {
         const deferred = slots.take(delivery.slot);
+        session.answered(deferred);
         try {
           deferred.resolve(codec.decode(JSON.parse(delivery.payload)));
         } catch (error) {
@@ -203,6 +216,9 @@ function open(port, local, options) {
       case HELLO:
         negotiation.onHello();
         return;
+      case RELEASED:
+        session.released();
+        return;
       case REFUSED: {
         const error = new Error(delivery.error);
         if (delivery.reply) channel.send(delivery.reply);
@@ -216,7 +232,10 @@ function open(port, local, options) {
     }
   }
 
-  function answerCall(delivery, target) {
+  // `answer`: the Answer kept for a pipelining peer (null otherwise); it
+  // settles with the response, and once the peer has released it the
+  // response is no longer sent.
+  function answerCall(delivery, target, answer) {
     const to = delivery.answerTo;
     let response;
     try {
@@ -229,13 +248,22 @@ function open(port, local, options) {
     // than from a Q callback a tick later, saving a deferred per call.
     const state = response.inspect();
     if (state.state === "fulfilled") {
-      transmitAnswer(to, resolutionText(state.value));
+      if (answer) answer.settle(state.value);
+      if (!answer || !answer.cancelled) transmitAnswer(to, resolutionText(state.value));
       return;
     }
     response.then(
-      (value) => transmitAnswer(to, resolutionText(value)),
-      (reason) => transmitAnswer(to, rejectionText(reason)),
-      (progress) => transmitProgress(to, progress)
+      (value) => {
+        if (answer) answer.settle(value);
+        if (!answer || !answer.cancelled) transmitAnswer(to, resolutionText(value));
+      },
+      (reason) => {
+        if (answer) answer.settle(response);
+        if (!answer || !answer.cancelled) transmitAnswer(to, rejectionText(reason));
+      },
+      (progress) => {
+        if (!answer || !answer.cancelled) transmitProgress(to, progress);
+      }
     );
   }
 
@@ -302,6 +330,7 @@ function open(port, local, options) {
     const { questions, exports } = engine.close();
     for (const slot of questions) slots.take(slot).reject(closedError);
     for (const slot of exports) slots.free(slot);
+    session.close();
     closedDeferred.resolve(cause);
   }
 

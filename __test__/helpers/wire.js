@@ -38,4 +38,13 @@ function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-module.exports = { recordingLink, types, sleep };
+/** Resolves once `predicate()` is true, polling; rejects after `ms`. */
+async function until(predicate, ms = 5000) {
+    const deadline = Date.now() + ms;
+    while (!predicate()) {
+        if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${predicate}`);
+        await sleep(5);
+    }
+}
+
+module.exports = { recordingLink, types, sleep, until };

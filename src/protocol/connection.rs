@@ -298,9 +298,7 @@ impl Connection {
         }
         let from = self.ids.next_id();
         let envelope = message::send(to, &from, op.name(), args_json);
-        if self.negotiation.pipeline() {
-            self.last_question = Some(from.clone());
-        }
+        self.last_question = Some(from.clone());
         self.locals.insert_question(from, slot);
         self.stats.sends_out += 1;
         Ok(envelope)

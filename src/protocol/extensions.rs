@@ -219,8 +219,8 @@ impl Connection {
         self.locals.export_slot(id)
     }
 
-    /// The id of the question made by the last [`Connection::ask`], kept
-    /// only with a pipelining peer (the host addresses the answer by it).
+    /// The id of the question made by the last [`Connection::ask`] (the
+    /// host addresses a pipelined send, or a cancellation, by it).
     pub fn last_question(&self) -> Option<&str> {
         self.last_question.as_deref()
     }

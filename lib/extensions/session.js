@@ -1,0 +1,134 @@
+"use strict";
+
+// The per-connection state of the negotiated extensions, called from
+// lib/connection.js at a few points of a call's life: when we ask, when an
+// answer arrives, when the peer calls us and when it releases. Everything
+// here is inert until the peer's hello agrees on an extension, except the
+// `timeout` option, which works with any peer.
+
+const { Answer, pipelinedPromise } = require("./pipeline");
+
+/** Kinds of slot entries this module puts in the connection's slot table. */
+const isAnswer = (entry) => entry instanceof Answer;
+
+class Session {
+  /**
+   * @param engine the connection's Engine.
+   * @param slots the connection's SlotTable.
+   * @param negotiation the connection's Negotiation.
+   * @param options `{ timeout }`: ms after which a call rejects (absent or 0: never).
+   * @param transmit (text) => void, sends one envelope unless closed.
+   */
+  constructor(engine, slots, negotiation, options, transmit) {
+    this.engine = engine;
+    this.slots = slots;
+    this.negotiation = negotiation;
+    this.transmit = transmit;
+    const timeout = options.timeout;
+    if (timeout !== undefined && !(typeof timeout === "number" && timeout >= 0)) {
+      throw new TypeError("option timeout must be a number of milliseconds");
+    }
+    this.timeout = timeout > 0 ? timeout : 0;
+    this.flushScheduled = false;
+    this.closed = false;
+    // A pending answer's promise that nobody waits for and nobody holds any
+    // more: the answering side may drop its interest (cancellation).
+    this.unheld = new FinalizationRegistry((questionId) => this.cancel(questionId));
+  }
+
+  /**
+   * Called right after `engine.ask` sent a call whose answer settles
+   * `deferred` (kept in `slot`). Returns the promise the caller gets.
+   * `ask(to, op, args)` sends a further call.
+   */
+  question(deferred, op, ask) {
+    const pipelining = this.negotiation.pipeline;
+    if (!pipelining && !this.timeout) return deferred.promise;
+    const questionId = this.engine.lastQuestion;
+    if (this.timeout) this.arm(deferred, questionId, op);
+    if (!pipelining) return deferred.promise;
+    const token = {};
+    const promise = pipelinedPromise(
+      deferred,
+      (nextOp, args) => ask(questionId, nextOp, args),
+      () => this.unheld.unregister(token)
+    );
+    this.unheld.register(promise, questionId, token);
+    return promise;
+  }
+
+  arm(deferred, questionId, op) {
+    const ms = this.timeout;
+    const timer = setTimeout(() => {
+      if (this.cancel(questionId)) {
+        deferred.reject(new Error(`q-connection-rs: call "${op}" got no answer within ${ms} ms (option timeout)`));
+      }
+    }, ms);
+    // Not unref'd: like the call itself, its deadline keeps the process up.
+    deferred.timer = timer;
+  }
+
+  /** Gives up a pending question; true when it was still pending. */
+  cancel(questionId) {
+    if (this.closed) return false;
+    const slot = this.engine.cancel(questionId);
+    if (slot == null) return false;
+    const deferred = this.slots.take(slot);
+    if (deferred && deferred.timer) clearTimeout(deferred.timer);
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** An answer arrived for `deferred` (already taken from its slot). */
+  answered(deferred) {
+    if (deferred.timer) clearTimeout(deferred.timer);
+    // With a pipelining peer the engine queued the release of its answer.
+    if (this.negotiation.pipeline) this.scheduleFlush();
+  }
+
+  /**
+   * A call from the peer to `answerTo`: with a pipelining peer, returns the
+   * Answer kept under that id (the peer may send to it at once), else null.
+   */
+  keep(answerTo) {
+    if (!this.negotiation.pipeline) return null;
+    const answer = new Answer();
+    const replaced = this.engine.keepAnswer(answerTo, this.slots.put(answer));
+    if (replaced != null) this.release(replaced);
+    return answer;
+  }
+
+  /** The peer released ids of ours (delivery kind 8). */
+  released() {
+    for (const slot of this.engine.takeReleased()) this.release(slot);
+  }
+
+  release(slot) {
+    const entry = this.slots.take(slot);
+    if (isAnswer(entry)) entry.cancelled = true;
+  }
+
+  /**
+   * Sends the queued releases once the current run of synchronous work is
+   * over (the messages of one port chunk, say), so that they share one
+   * message; and before the code awaiting the answer goes on, so a release
+   * never trails behind what that code does to the port.
+   */
+  scheduleFlush() {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    process.nextTick(() => {
+      this.flushScheduled = false;
+      if (this.closed) return;
+      const envelope = this.engine.takeRelease();
+      if (envelope) this.transmit(envelope);
+    });
+  }
+
+  /** The connection closed: nothing more is sent; a timer firing later does nothing. */
+  close() {
+    this.closed = true;
+  }
+}
+
+module.exports = { Session, isAnswer };
