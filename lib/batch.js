@@ -34,6 +34,9 @@ registerExtension(BATCH);
  * sent unbatched flushes the queue before it.
  */
 function batchOutbound(channel, negotiation) {
+  // A stream port frames messages by newline and turns a newline inside a
+  // message into a space, so a batch would arrive as one unparsable line.
+  if (channel.kind === "stream") return;
   const send = channel.send;
   const close = channel.close;
   let queue = [];

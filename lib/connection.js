@@ -135,6 +135,7 @@ function open(port, local, options) {
       slots.free(slot);
       return Q.reject(closedError || error);
     }
+    session.beforeAsk();
     channel.send(envelope);
     return session.question(deferred, op, ask);
   }

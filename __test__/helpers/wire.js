@@ -28,9 +28,14 @@ function recordingLink({ delay = 0 } = {}) {
     };
 }
 
-/** Message types in a log, in order. */
+/** The envelopes in a log, parsed, in order; a batch (lib/batch.js) gives its pieces. */
+function envelopes(list) {
+    return list.flatMap((text) => (text[0] === '\n' ? text.slice(1).split('\n') : [text])).map((text) => JSON.parse(text));
+}
+
+/** Envelope types in a log, in order. */
 function types(list) {
-    return list.map((text) => JSON.parse(text).type);
+    return envelopes(list).map((envelope) => envelope.type);
 }
 
 /** Resolves after `ms` milliseconds. */
@@ -47,4 +52,4 @@ async function until(predicate, ms = 5000) {
     }
 }
 
-module.exports = { recordingLink, types, sleep, until };
+module.exports = { recordingLink, envelopes, types, sleep, until };

@@ -109,20 +109,30 @@ class Session {
   }
 
   /**
-   * Sends the queued releases once the current run of synchronous work is
-   * over (the messages of one port chunk, say), so that they share one
-   * message; and before the code awaiting the answer goes on, so a release
-   * never trails behind what that code does to the port.
+   * Sends the queued releases after this turn's I/O (setImmediate), so that
+   * the answers of many messages read in one turn share one release; or
+   * sooner, before our next call (`beforeAsk`).
    */
   scheduleFlush() {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
-    process.nextTick(() => {
-      this.flushScheduled = false;
-      if (this.closed) return;
-      const envelope = this.engine.takeRelease();
-      if (envelope) this.transmit(envelope);
-    });
+    setImmediate(() => this.flush());
+  }
+
+  flush() {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const envelope = this.engine.takeRelease();
+    if (envelope) this.transmit(envelope);
+  }
+
+  /**
+   * Called before each call we send: queued releases go first. They may, as
+   * the release of an answer only ever follows our last message to it; and
+   * so a release never trails behind a call made after the answer arrived.
+   */
+  beforeAsk() {
+    if (this.flushScheduled) this.flush();
   }
 
   /** The connection closed: nothing more is sent; a timer firing later does nothing. */
