@@ -8,6 +8,10 @@
 
 const { Answer, pipelinedPromise } = require("./pipeline");
 
+// Releases wait for our next call, at most this long, or until this many.
+const RELEASE_IDLE_MS = 200;
+const RELEASE_MAX = 1024;
+
 /** Kinds of slot entries this module puts in the connection's slot table. */
 const isAnswer = (entry) => entry instanceof Answer;
 
@@ -29,7 +33,8 @@ class Session {
       throw new TypeError("option timeout must be a number of milliseconds");
     }
     this.timeout = timeout > 0 ? timeout : 0;
-    this.flushScheduled = false;
+    this.queued = 0; // releases queued since the last flush
+    this.flushTimer = null;
     this.closed = false;
     // A pending answer's promise that nobody waits for and nobody holds any
     // more: the answering side may drop its interest (cancellation).
@@ -109,18 +114,29 @@ class Session {
   }
 
   /**
-   * Sends the queued releases after this turn's I/O (setImmediate), so that
-   * the answers of many messages read in one turn share one release; or
-   * sooner, before our next call (`beforeAsk`).
+   * Queues the sending of the engine's pending releases. They go out with
+   * our next call (`beforeAsk`, which a batching peer receives in the same
+   * message), else after RELEASE_IDLE_MS without one, or at once past
+   * RELEASE_MAX queued: each costs the peer memory, never correctness.
+   * Lazy on purpose: a release per answer would add a message per call, and
+   * a write to a peer that is going away turns into its close cause.
    */
   scheduleFlush() {
-    if (this.flushScheduled || this.closed) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    if (this.closed) return;
+    if (++this.queued >= RELEASE_MAX) {
+      this.flush();
+      return;
+    }
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => this.flush(), RELEASE_IDLE_MS);
+    // A release is owed to a live peer only: it never keeps the process up.
+    if (typeof this.flushTimer.unref === "function") this.flushTimer.unref();
   }
 
   flush() {
-    this.flushScheduled = false;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.queued = 0;
     if (this.closed) return;
     const envelope = this.engine.takeRelease();
     if (envelope) this.transmit(envelope);
@@ -132,12 +148,13 @@ class Session {
    * so a release never trails behind a call made after the answer arrived.
    */
   beforeAsk() {
-    if (this.flushScheduled) this.flush();
+    if (this.queued) this.flush();
   }
 
   /** The connection closed: nothing more is sent; a timer firing later does nothing. */
   close() {
     this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
   }
 }
 
