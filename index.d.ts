@@ -128,6 +128,12 @@ declare namespace Connection {
      * 0.6.1 wire); an array announces those names.
      */
     extensions?: boolean | string[];
+    /**
+     * Milliseconds after which a call still unanswered rejects with a clear
+     * error (and, with a pipelining peer, the answering side drops it). Absent
+     * or 0: calls wait for ever, as in 0.6.1.
+     */
+    timeout?: number;
   }
 
   export interface ConnectionStats {
