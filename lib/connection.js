@@ -16,6 +16,7 @@ const { batchOutbound, splitBatches } = require("./batch");
 const { makeTracer, connectionName, describe } = require("./trace");
 const { offeredExtensions, Negotiation } = require("./extensions");
 const { Session, isAnswer } = require("./extensions/session");
+const values = require("./extensions/values");
 
 // Operation codes shared with src/napi/binding_engine.rs.
 const OP_NAMES = ["get", "set", "delete", "post", "apply", "keys"];
@@ -65,6 +66,11 @@ function open(port, local, options) {
     isPassByReference(value) {
       return value instanceof FarReference;
     },
+    // Richer values, only to a peer that agreed on them (lib/extensions/values.js).
+    encodeSpecial(value, encodeChild) {
+      return negotiation.values ? values.encodeSpecial(value, encodeChild, options.stacks) : undefined;
+    },
+    decodeSpecial: values.decodeSpecial,
     importReference(id, type) {
       const promise = makeRemote(id);
       if (type !== "function") return promise;

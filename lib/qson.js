@@ -145,6 +145,13 @@ function makeCodec(hooks, options) {
     var keepStacks = !(options && options.stacks === false);
     var byReference = typeof hooks.isPassByReference === 'function' ?
         hooks.isPassByReference : function () { return false; };
+    // Optional richer encodings (lib/extensions/values.js): `encodeSpecial`
+    // (value, encodeChild(child, pathSuffix)) returns a tree or undefined to
+    // fall back to 0.6.1's; it sees bigints, -0, Errors and non-plain
+    // objects. `decodeSpecial`(tree, decodeChild, remember) decodes a {"%"}
+    // form 0.6.1 does not know, or returns undefined.
+    var special = typeof hooks.encodeSpecial === 'function' ? hooks.encodeSpecial : null;
+    var decodeSpecial = typeof hooks.decodeSpecial === 'function' ? hooks.decodeSpecial : null;
 
     function reference(value) {
         var type = typeof value;
@@ -163,6 +170,10 @@ function makeCodec(hooks, options) {
                 if (value === -Infinity) return { '%': '-Infinity' };
                 if (value !== value) return { '%': 'NaN' };
             }
+            if (special && (typeof value === 'bigint' || (value === 0 && 1 / value < 0))) {
+                var primitive = special(value, null);
+                if (primitive !== undefined) return primitive;
+            }
             // -0 stays -0; JSON writes it "0", as on 0.6.1's wire.
             return value;
         }
@@ -177,6 +188,13 @@ function makeCodec(hooks, options) {
         }
         var isArray = Array.isArray(value);
         var isError = !isArray && value instanceof Error;
+        if (special && !isArray && (isError || !isPlain(value))) {
+            var tree = special(value, function encodeChild(child, suffix) {
+                if (depth >= maxDepth) throw depthError(maxDepth);
+                return encodeValue(child, memo, path + suffix, depth + 1);
+            });
+            if (tree !== undefined) return tree;
+        }
         if (!isArray && !isError && !isPlain(value)) {
             return reference(value);
         }
@@ -248,6 +266,15 @@ function makeCodec(hooks, options) {
                 if (special === '+Infinity') return Infinity;
                 if (special === '-Infinity') return -Infinity;
                 if (special === 'NaN') return NaN;
+                if (decodeSpecial) {
+                    result = decodeSpecial(tree, function decodeChild(child, suffix) {
+                        if (depth >= maxDepth) throw depthError(maxDepth);
+                        return decodeValue(child, memo, path + suffix, depth + 1);
+                    }, function remember(value) {
+                        memo.set(path, value);
+                    });
+                    if (result !== undefined) return result;
+                }
                 result = wireRejection(new TypeError('Unrecognized type: ' + special), depth);
                 memo.set(path, result);
                 return result;
