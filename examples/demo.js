@@ -82,27 +82,31 @@ function roundTrips() {
     };
 }
 
+function tripsText(count) {
+    return `${count} round trip${count === 1 ? '' : 's'}`;
+}
+
 /** A native WebSocket server (Rust, tokio) and a native client calling it. */
 async function webSocketSection(log) {
     const server = await Connection.listen({ host: '127.0.0.1', port: 0, local: () => makeLocal() });
     const { port } = server.address();
     log(`server listening on ws://127.0.0.1:${port}`);
-    const trips = roundTrips();
-    const client = await Connection.connect(`ws://127.0.0.1:${port}`, {}, { name: 'ws-client', trace: trips.trace });
+    const counted = roundTrips();
+    const client = await Connection.connect(`ws://127.0.0.1:${port}`, {}, { name: 'ws-client', trace: counted.trace });
     const counter = client.remote;
     try {
         await counter.invoke('next');
-        trips.take();
+        counted.take();
 
         const chain = counter.invoke('makeCounter', 'ws', 10).invoke('step').invoke('next');
-        log('pipelined chain makeCounter(10).step().next() =', await chain, `(3 calls, ${trips.take()} round trips)`);
+        log('pipelined chain makeCounter(10).step().next() =', await chain, `(3 calls, ${tripsText(counted.take())})`);
 
         const values = await Promise.all(Array.from({ length: 100 }, () => counter.invoke('next')));
         log('100 calls sent at once: counter went', values[0], 'to', values[99],
-            `in ${trips.take()} round trip(s)`);
+            `in ${tripsText(counted.take())}`);
 
         const sum = await counter.invoke('tick', 2, (i) => i * 10);
-        log('tick(2) over the socket summed our answers:', sum, `(${trips.take()} round trips: the server called us back)`);
+        log('tick(2) over the socket summed our answers:', sum, `(${tripsText(counted.take())}: the server called us back)`);
 
         const stats = client.stats();
         log('messages: sent', stats.sendsOut, 'calls and', stats.resolvesOut, 'answers; received',
