@@ -9,7 +9,8 @@
 //   `// prints: TEXT` says that TEXT is the next line the block writes to
 //   stdout, and stdout must be exactly those lines, in order.
 // - ```ts blocks are type-checked together with tsc (strict).
-// - Relative links must name files that exist, and `npm run X` a script.
+// - Relative links must name files that exist, `npm run X` a script, and
+//   every ConnectionOptions key of index.d.ts a row of the options table.
 // - ```js norun (or ```ts norun) marks a block that is not runnable on its
 //   own; keep those rare. Other languages (sh, text) are not code to run.
 
@@ -68,6 +69,14 @@ test("every relative link and image of the README names a file in the repository
   const targets = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((href) => !/^[a-z]+:/i.test(href));
   t.true(targets.length > 0);
   for (const target of targets) t.true(fs.existsSync(path.join(root, target)), `${target} is missing`);
+});
+
+test("every option of ConnectionOptions in index.d.ts has a row in the README's options table", (t) => {
+  const types = fs.readFileSync(path.join(root, "index.d.ts"), "utf8");
+  const body = types.match(/export interface ConnectionOptions \{([\s\S]*?)\n  \}/)[1];
+  const names = [...body.matchAll(/^    (\w+)\??:/gm)].map((m) => m[1]);
+  t.true(names.length >= 10);
+  for (const name of names) t.true(readme.includes(`| \`${name}`), `option ${name} is not in the README`);
 });
 
 test("every `npm run` script the README mentions exists", (t) => {
