@@ -16,6 +16,7 @@ const { batchOutbound, splitBatches } = require("./batch");
 const { makeTracer, connectionName, describe } = require("./trace");
 const { offeredExtensions, Negotiation } = require("./extensions");
 const { Session, isAnswer } = require("./extensions/session");
+const { Imports } = require("./extensions/imports");
 const values = require("./extensions/values");
 
 // Operation codes shared with src/napi/binding_engine.rs.
@@ -72,11 +73,7 @@ function open(port, local, options) {
     },
     decodeSpecial: values.decodeSpecial,
     importReference(id, type) {
-      const promise = makeRemote(id);
-      if (type !== "function") return promise;
-      return function remoteFunction(...args) {
-        return Q.fapply(promise, args);
-      };
+      return imports.get(id, type); // lib/extensions/imports.js
     },
   }, { maxDepth: options.maxDepth, stacks: options.stacks });
 
@@ -84,6 +81,7 @@ function open(port, local, options) {
   const session = new Session(engine, slots, negotiation, options, (text) => {
     if (!closedError) channel.send(text);
   });
+  const imports = new Imports(engine, negotiation, makeRemote, wrapFunction, () => session.scheduleFlush());
 
   const portOptions = {
     origin: options.origin,
@@ -124,6 +122,12 @@ function open(port, local, options) {
       return ask(id, op, args);
     };
     return promise;
+  }
+
+  function wrapFunction(promise) {
+    return function remoteFunction(...args) {
+      return Q.fapply(promise, args);
+    };
   }
 
   function ask(id, op, args) {
@@ -338,6 +342,7 @@ function open(port, local, options) {
     for (const slot of questions) slots.take(slot).reject(closedError);
     for (const slot of exports) slots.free(slot);
     session.close();
+    imports.close();
     closedDeferred.resolve(cause);
   }
 

@@ -1,0 +1,84 @@
+"use strict";
+
+// Reference release, importing side (docs/PROTOCOL-EXTENSIONS.md, release).
+// With a peer that agreed on `release`, every id the peer exports to us gets
+// one remote promise (and, for a function, one wrapper) while any of them is
+// alive: the same id decodes to the same object. We count how many times the
+// id arrived; when the promise is collected, the release names that count, so
+// the owner drops its export only when every sending it made has been
+// released (a sending still in flight keeps it, and arrives as a fresh
+// import). Without `release` agreed, every decoding makes a fresh promise, as
+// in 0.6.1, and nothing is ever sent.
+//
+// What the user can hold: the promise; the function wrapper (it closes over
+// the promise); the FarReference the promise fulfils to (it holds the
+// promise). So the promise is collectable only once all three are, and
+// registering the promise alone is enough.
+
+class Imports {
+  /**
+   * @param engine the connection's Engine (`releaseImport`).
+   * @param negotiation the connection's Negotiation (`release` flag).
+   * @param makeRemote (id) => the remote promise for the peer's export id.
+   * @param wrapFunction (promise) => the callable for an export of type "function".
+   * @param released () => void, called after a release was queued in the engine.
+   */
+  constructor(engine, negotiation, makeRemote, wrapFunction, released) {
+    this.engine = engine;
+    this.negotiation = negotiation;
+    this.makeRemote = makeRemote;
+    this.wrapFunction = wrapFunction;
+    this.released = released;
+    this.closed = false;
+    // id -> record { id, count, promise: WeakRef, fn: WeakRef | null }. The
+    // registry holds the record (never the promise) until finalization.
+    this.byId = new Map();
+    this.registry = new FinalizationRegistry((record) => this.collected(record));
+  }
+
+  /** The value for the peer's export `id` of `type` ("function" or other). */
+  get(id, type) {
+    if (!this.negotiation.release || id === "") return this.fresh(this.makeRemote(id), type);
+    let record = this.byId.get(id);
+    let promise = record ? record.promise.deref() : undefined;
+    if (promise === undefined) {
+      // A record whose promise died but whose finalizer has not run yet
+      // stays owned by that finalizer (it releases its own count).
+      promise = this.makeRemote(id);
+      record = { id, count: 0, promise: new WeakRef(promise), fn: null };
+      this.byId.set(id, record);
+      this.registry.register(promise, record);
+    }
+    record.count++;
+    if (type !== "function") return promise;
+    let fn = record.fn ? record.fn.deref() : undefined;
+    if (fn === undefined) {
+      fn = this.wrapFunction(promise);
+      record.fn = new WeakRef(fn);
+    }
+    return fn;
+  }
+
+  fresh(promise, type) {
+    return type === "function" ? this.wrapFunction(promise) : promise;
+  }
+
+  collected(record) {
+    if (this.byId.get(record.id) === record) this.byId.delete(record.id);
+    if (this.closed) return;
+    this.engine.releaseImport(record.id, record.count);
+    this.released();
+  }
+
+  /** Imports alive (for stats). */
+  get size() {
+    return this.byId.size;
+  }
+
+  close() {
+    this.closed = true;
+    this.byId.clear();
+  }
+}
+
+module.exports = { Imports };
