@@ -32,10 +32,16 @@ async function main() {
     }
   }
 
+  // Several rounds with pauses: finalizers run in a later task, and the
+  // releases they queue (reference release) go out after an idle delay of
+  // 200 ms, then free the exports on the other side.
   async function collect() {
-    global.gc();
-    worker.postMessage({ gc: true });
-    await once(worker, "message");
+    for (let round = 0; round < 5; round++) {
+      global.gc();
+      worker.postMessage({ gc: true });
+      await once(worker, "message");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
     global.gc();
     return process.memoryUsage().rss;
   }
