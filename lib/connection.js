@@ -58,9 +58,20 @@ function open(port, local, options) {
   const closedDeferred = Q.defer();
   let closedError = null;
 
+  // Identity (docs/PROTOCOL-EXTENSIONS.md): the id each value was exported
+  // under, so the same value sent again keeps its id; and the id each of the
+  // peer's references was imported under, so one sent back names the original.
+  const exportIds = new WeakMap();
+  const importIds = new WeakMap();
+
   const codec = makeCodec({
     exportValue(value) {
-      const id = engine.export(slots.put(unwrapFarReference(value)));
+      const target = unwrapFarReference(value);
+      const known = exportIds.get(target);
+      // Gone (evicted or released) when the engine no longer has it.
+      if (known !== undefined && engine.resend(known)) return known;
+      const id = engine.export(slots.put(target));
+      exportIds.set(target, id);
       if (bounded) for (const slot of engine.takeEvicted()) slots.free(slot);
       return id;
     },
@@ -69,11 +80,24 @@ function open(port, local, options) {
     },
     // Richer values, only to a peer that agreed on them (lib/extensions/values.js).
     encodeSpecial(value, encodeChild) {
+      if (encodeChild === null) {
+        // A reference: one of the peer's own, sent back, is named as such.
+        const id = negotiation.identity ? importIds.get(unwrapFarReference(value)) : undefined;
+        return id === undefined ? undefined : { "%": "yours", id };
+      }
       return negotiation.values ? values.encodeSpecial(value, encodeChild, options.stacks) : undefined;
     },
-    decodeSpecial: values.decodeSpecial,
+    decodeSpecial(tree, decodeChild, remember) {
+      if (tree["%"] !== "yours") return values.decodeSpecial(tree, decodeChild, remember);
+      // One of our exports, sent back: the original value (undefined, so a
+      // rejection, when the id is not ours or no longer exported).
+      const slot = typeof tree.id === "string" ? engine.exportSlot(tree.id) : null;
+      return slot == null ? undefined : slots.get(slot);
+    },
     importReference(id, type) {
-      return imports.get(id, type); // lib/extensions/imports.js
+      const value = imports.get(id, type); // lib/extensions/imports.js
+      importIds.set(value, id); // so it is named as the peer's own when sent back
+      return value;
     },
   }, { maxDepth: options.maxDepth, stacks: options.stacks });
 

@@ -154,6 +154,10 @@ function makeCodec(hooks, options) {
     var decodeSpecial = typeof hooks.decodeSpecial === 'function' ? hooks.decodeSpecial : null;
 
     function reference(value) {
+        // `encodeSpecial` may name a reference differently (a reference sent
+        // back to the side that owns it); it gets no encodeChild here.
+        var tree = special ? special(value, null) : undefined;
+        if (tree !== undefined) return tree;
         var type = typeof value;
         return { '@': hooks.exportValue(value, type), 'type': type };
     }
