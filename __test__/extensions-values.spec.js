@@ -8,7 +8,12 @@ const Connection = require('..');
 const { Connection: Connection061 } = require('./helpers/q-connection-061');
 const { recordingLink, envelopes } = require('./helpers/wire');
 
-const echo = { echo: (x) => x, check: (f) => f };
+const echo = {
+    echo: (x) => x,
+    fail: () => {
+        throw new TypeError('from the far side');
+    },
+};
 
 async function pair(bOptions) {
     const link = recordingLink();
@@ -77,8 +82,7 @@ test('errors are rebuilt as instances of their class with name, message, cause a
     t.true(back[1] instanceof Error);
     t.is(back[1].name, 'CustomError');
     // A rejection: the reason is a real TypeError too.
-    const thrower = await a.remote.invoke('echo', () => { throw new TypeError('from a callback'); });
-    const reason = await t.throwsAsync(thrower());
+    const reason = await t.throwsAsync(a.remote.invoke('fail'));
     t.true(reason instanceof TypeError);
     link.close(new Error('done'));
 });

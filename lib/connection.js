@@ -80,7 +80,7 @@ function open(port, local, options) {
     },
     // Richer values, only to a peer that agreed on them (lib/extensions/values.js).
     encodeSpecial(value, encodeChild) {
-      if (encodeChild === null) {
+      if (encodeChild === null && typeof value !== "bigint" && typeof value !== "number") {
         // A reference: one of the peer's own, sent back, is named as such.
         const id = negotiation.identity ? importIds.get(unwrapFarReference(value)) : undefined;
         return id === undefined ? undefined : { "%": "yours", id };
