@@ -60,5 +60,11 @@ test('without the agreement a reference comes back as a proxy, as in 0.6.1', asy
     const back = await a.remote.invoke('echo', thing);
     t.not(back, thing);
     t.is(await back.invoke('hello'), 'hello from proxied');
+    // ... and each export takes a fresh id, as 0.6.1 does.
+    await a.remote.invoke('echo', thing);
+    const ids = envelopes(link.log.ab).filter((m) => m.type === 'send' && m.args[1] && m.args[1][0] && m.args[1][0]['@'])
+        .map((m) => m.args[1][0]['@']);
+    t.is(ids.length, 2);
+    t.not(ids[0], ids[1]);
     link.close(new Error('done'));
 });

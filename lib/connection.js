@@ -67,11 +67,14 @@ function open(port, local, options) {
   const codec = makeCodec({
     exportValue(value) {
       const target = unwrapFarReference(value);
-      const known = exportIds.get(target);
+      // De-duplicated only with `identity` agreed: 0.6.1 (and extensions
+      // off) exports afresh each time, so its LRU sees what 0.6.1's would.
+      const dedup = negotiation.identity && target !== null && (typeof target === "object" || typeof target === "function");
+      const known = dedup ? exportIds.get(target) : undefined;
       // Gone (evicted or released) when the engine no longer has it.
       if (known !== undefined && engine.resend(known)) return known;
       const id = engine.export(slots.put(target));
-      exportIds.set(target, id);
+      if (dedup) exportIds.set(target, id);
       if (bounded) for (const slot of engine.takeEvicted()) slots.free(slot);
       return id;
     },
