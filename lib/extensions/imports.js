@@ -33,7 +33,9 @@ class Imports {
     // id -> record { id, count, promise: WeakRef, fn: WeakRef | null }. The
     // registry holds the record (never the promise) until finalization.
     this.byId = new Map();
-    this.registry = new FinalizationRegistry((record) => this.collected(record));
+    // Made on the first import: most connections (a server's clients calling
+    // it) never import a reference, and each registry costs memory.
+    this.registry = null;
   }
 
   /** The value for the peer's export `id` of `type` ("function" or other). */
@@ -47,6 +49,7 @@ class Imports {
       promise = this.makeRemote(id);
       record = { id, count: 0, promise: new WeakRef(promise), fn: null };
       this.byId.set(id, record);
+      if (!this.registry) this.registry = new FinalizationRegistry((dead) => this.collected(dead));
       this.registry.register(promise, record);
     }
     record.count++;
