@@ -78,6 +78,7 @@ function open(port, local, options) {
       if (bounded) for (const slot of engine.takeEvicted()) slots.free(slot);
       return id;
     },
+    // Never true for plain data (hence plainIsCopied below).
     isPassByReference(value) {
       return value instanceof FarReference;
     },
@@ -102,7 +103,7 @@ function open(port, local, options) {
       importIds.set(value, id); // so it is named as the peer's own when sent back
       return value;
     },
-  }, { maxDepth: options.maxDepth, stacks: options.stacks });
+  }, { maxDepth: options.maxDepth, stacks: options.stacks, plainIsCopied: true });
 
   // Extension state (lib/extensions/session.js); it sends only after open.
   const session = new Session(engine, slots, negotiation, options, (text) => {
@@ -167,7 +168,7 @@ function open(port, local, options) {
     const slot = slots.put(deferred);
     let envelope;
     try {
-      envelope = engine.ask(id, code, JSON.stringify(codec.encode(args)), slot);
+      envelope = engine.ask(id, code, codec.encodeText(args), slot);
     } catch (error) {
       slots.free(slot);
       return Q.reject(closedError || error);
@@ -220,7 +221,7 @@ function open(port, local, options) {
         const deferred = slots.take(delivery.slot);
         session.answered(deferred);
         try {
-          deferred.resolve(codec.decode(JSON.parse(delivery.payload)));
+          deferred.resolve(codec.decodeText(delivery.payload));
         } catch (error) {
           deferred.reject(error);
         }
@@ -229,7 +230,7 @@ function open(port, local, options) {
       case NOTIFY: {
         const deferred = slots.get(delivery.slot);
         try {
-          const progress = codec.decode(JSON.parse(delivery.payload));
+          const progress = codec.decodeText(delivery.payload);
           // Progress is data: a rejection sent as progress must not raise
           // an 'unhandledRejection' in this process.
           if (Q.isPromise(progress) && progress.inspect().state === "rejected") progress.catch(() => {});
@@ -277,7 +278,7 @@ function open(port, local, options) {
     const to = delivery.answerTo;
     let response;
     try {
-      const args = codec.decode(JSON.parse(delivery.payload));
+      const args = codec.decodeText(delivery.payload);
       response = dispatchLocal(target, OP_NAMES[delivery.op], args, options);
     } catch (error) {
       response = Q.reject(error);
@@ -320,7 +321,7 @@ function open(port, local, options) {
     if (closedError) return;
     let text;
     try {
-      text = JSON.stringify(codec.encode(progress));
+      text = codec.encodeText(progress);
     } catch (error) {
       // 0.6.1 answers an unencodable progress value with a rejection.
       return transmitAnswer(to, rejectionText(error));
@@ -336,7 +337,7 @@ function open(port, local, options) {
   // and an unencodable error rejects with null.
   function resolutionText(value) {
     try {
-      return JSON.stringify(codec.encode(value));
+      return codec.encodeText(value);
     } catch (error) {
       return rejectionText(error);
     }

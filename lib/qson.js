@@ -35,6 +35,7 @@
 //   instead of overflowing the stack.
 
 var Q = require('q');
+var fast = require('./qson-text');
 
 var DEFAULT_MAX_DEPTH = 1000;
 
@@ -126,6 +127,16 @@ function depthError(maxDepth) {
  *   caller builds the function).
  * options.maxDepth: nesting limit of arrays/objects, default 1000.
  * options.stacks: false sends each Error's stack as its first line only.
+ * options.plainIsCopied: true promises that isPassByReference never claims
+ *   a plain object or an array, so encodeText may copy plain JSON data
+ *   without asking it (without isPassByReference this always holds).
+ *
+ * encodeText(value) -> JSON.stringify(encode(value)), faster for plain JSON
+ * data (lib/qson-text.js). decodeText(text) -> decode(JSON.parse(text)),
+ * faster when the text holds no QSON form; it throws JSON.parse's
+ * SyntaxError on bad text, and relies on the text's nesting having been
+ * limited already (the engine refuses deeper messages) when it holds no
+ * QSON form, since then no walk counts it.
  *
  * encode throws whatever a getter, a hook or the depth limit throws; the
  * caller catches (0.6.1 answers such a failure with a rejection). encode never
@@ -151,6 +162,8 @@ function makeCodec(hooks, options) {
     // objects. `decodeSpecial`(tree, decodeChild, remember) decodes a {"%"}
     // form 0.6.1 does not know, or returns undefined.
     var special = typeof hooks.encodeSpecial === 'function' ? hooks.encodeSpecial : null;
+    var plainIsCopied = typeof hooks.isPassByReference !== 'function' ||
+        Boolean(options && options.plainIsCopied);
     var decodeSpecial = typeof hooks.decodeSpecial === 'function' ? hooks.decodeSpecial : null;
 
     function reference(value) {
@@ -320,12 +333,56 @@ function makeCodec(hooks, options) {
         return result;
     }
 
+    // Decodes, in the tree JSON.parse just made (ours to change), the
+    // {"%"}, {"!"} and {"@"} forms, when the text proved there is no {"$"}
+    // path and no escaped key (fast.revivalOf): then no path is needed and
+    // every other object is already what decodeValue would build. `depth`
+    // as in decodeValue; the text's nesting was limited before parsing.
+    function reviveForms(tree, depth) {
+        if (!isObject(tree)) return tree;
+        var child, revived;
+        if (Array.isArray(tree)) {
+            for (var i = 0; i < tree.length; i++) {
+                child = tree[i];
+                if (isObject(child)) tree[i] = reviveForms(child, depth + 1);
+            }
+            return tree;
+        }
+        if (own(tree, '%') || own(tree, '!') || own(tree, '@')) {
+            return decodeValue(tree, new Map(), '', depth);
+        }
+        var keys = Object.keys(tree);
+        for (var k = 0; k < keys.length; k++) {
+            child = tree[keys[k]];
+            if (!isObject(child)) continue;
+            revived = reviveForms(child, depth + 1);
+            if (revived !== child) setOwn(tree, keys[k], revived);
+        }
+        return tree;
+    }
+
+    function encode(value) {
+        return encodeValue(value, new Map(), '', 0);
+    }
+
+    function decode(tree) {
+        return decodeValue(tree, new Map(), '', 0);
+    }
+
     return {
-        encode: function encode(value) {
-            return encodeValue(value, new Map(), '', 0);
+        encode: encode,
+        decode: decode,
+        encodeText: function encodeText(value) {
+            var json = plainIsCopied ? fast.jsonDataText(value, maxDepth, special) : undefined;
+            return json !== undefined ? json : JSON.stringify(encode(value));
         },
-        decode: function decode(tree) {
-            return decodeValue(tree, new Map(), '', 0);
+        decodeText: function decodeText(json) {
+            var tree = JSON.parse(json);
+            switch (fast.revivalOf(json)) {
+                case fast.AS_PARSED: return tree;
+                case fast.REVIVE_FORMS: return reviveForms(tree, 0);
+                default: return decode(tree);
+            }
         }
     };
 }

@@ -1,0 +1,205 @@
+'use strict';
+
+// Fast paths of the QSON codec (lib/qson.js) for values that are plain JSON
+// data, the common case of large payloads.
+//
+// The general encoder builds a fresh tree (remembering every object and its
+// path) that JSON.stringify then writes, and the general decoder rebuilds
+// every object JSON.parse made: two extra walks and a copy of the value each
+// way, four fifths of the cost of a 1 MB answer (bench/ payload). For data
+// that QSON writes exactly as JSON does, one cheap check walk and the
+// engine's native JSON.stringify give the same text; for text in which no
+// object can be a QSON form, JSON.parse alone gives the decoded value.
+
+var OBJECT_PROTO = Object.prototype;
+var ARRAY_PROTO = Array.prototype;
+var getPrototypeOf = Object.getPrototypeOf;
+
+/**
+ * jsonDataText(value, maxDepth, special) -> string | undefined
+ *
+ * The text JSON.stringify(encode(value)) would give, when `value` is plain
+ * JSON data; undefined otherwise (the caller then takes the general path,
+ * which also reports whatever made the value not plain: depth, cycles...).
+ * `special` is the codec's encodeSpecial hook, or null.
+ *
+ * Plain JSON data, for which QSON's tree is the value itself:
+ * - strings, booleans, null, finite numbers;
+ * - arrays with prototype Array.prototype and no holes, and objects with
+ *   prototype Object.prototype or null, each met once (a second meeting is a
+ *   {"$": path} in QSON), nested less than `maxDepth`, with no `toJSON`
+ *   (which JSON.stringify would call and QSON never does);
+ * - whose keys need no QSON escape (none of @ ! % $ / \).
+ * Anything else (undefined, NaN, functions, promises, bigints, symbols,
+ * class instances, Dates, Errors...) is encoded by QSON in its own way.
+ *
+ * -0 is data too, but with a `special` hook QSON asks the hook for its tree
+ * (the richer-values extension writes {"%":"-0"}): then the arrays and
+ * objects on the way to each -0 are copied with the hook's tree in its
+ * place, and JSON.stringify writes the copy.
+ *
+ * Getters on the value run more than once (the check, then JSON.stringify);
+ * the text is what the last run returns.
+ */
+function jsonDataText(value, maxDepth, special) {
+    // `markerKeys`: keys of the hook's trees that keysToEscape counts.
+    var walk = { seen: new Set(), maxDepth: maxDepth, special: special, dirty: null, markerKeys: 0 };
+    if (typeof value === 'object' && value !== null) {
+        var kind = dataKind(value, walk, 0);
+        if (kind === NOT_DATA) return undefined;
+        if (kind === DATA_WITH_NEGATIVE_ZERO) value = rebuild(value, walk);
+    } else if (leafKind(value, walk) !== DATA) {
+        return undefined;
+    }
+    var text = JSON.stringify(value);
+    return keysToEscape(text) === walk.markerKeys ? text : undefined;
+}
+
+var NOT_DATA = 0, DATA = 1, DATA_WITH_NEGATIVE_ZERO = 2;
+
+function leafKind(value, walk) {
+    switch (typeof value) {
+        case 'string':
+        case 'boolean':
+            return DATA;
+        case 'number':
+            // NaN and the infinities give NaN here.
+            if (value - value !== 0) return NOT_DATA;
+            return value === 0 && walk.special !== null && 1 / value < 0 ? DATA_WITH_NEGATIVE_ZERO : DATA;
+        default:
+            return value === null ? DATA : NOT_DATA;
+    }
+}
+
+// The kind of the array or object `value`; `depth` counts the arrays and
+// objects enclosing it, as the general encoder does. Arrays and objects
+// holding a -0 at any depth go into `walk.dirty`.
+function dataKind(value, walk, depth) {
+    if (depth >= walk.maxDepth) return NOT_DATA;
+    // One hash operation instead of has() then add().
+    var seen = walk.seen;
+    var size = seen.size;
+    seen.add(value);
+    if (seen.size === size) return NOT_DATA;
+    // Own or inherited, enumerable or not: JSON.stringify calls it.
+    if (value.toJSON !== undefined) return NOT_DATA;
+    var kind = DATA, child, childKind;
+    if (Array.isArray(value)) {
+        if (getPrototypeOf(value) !== ARRAY_PROTO) return NOT_DATA;
+        for (var i = 0; i < value.length; i++) {
+            child = value[i]; // a hole reads undefined, which is not data
+            childKind = typeof child === 'object' && child !== null ?
+                dataKind(child, walk, depth + 1) : leafKind(child, walk);
+            if (childKind !== DATA) {
+                if (childKind === NOT_DATA) return NOT_DATA;
+                kind = DATA_WITH_NEGATIVE_ZERO;
+            }
+        }
+    } else {
+        var proto = getPrototypeOf(value);
+        if (proto !== OBJECT_PROTO && proto !== null) return NOT_DATA;
+        // for-in (faster than Object.keys here) also visits inherited
+        // enumerable keys; checking those too is only stricter.
+        for (var key in value) {
+            child = value[key];
+            childKind = typeof child === 'object' && child !== null ?
+                dataKind(child, walk, depth + 1) : leafKind(child, walk);
+            if (childKind !== DATA) {
+                if (childKind === NOT_DATA) return NOT_DATA;
+                kind = DATA_WITH_NEGATIVE_ZERO;
+            }
+        }
+    }
+    if (kind === DATA_WITH_NEGATIVE_ZERO) (walk.dirty || (walk.dirty = new Set())).add(value);
+    return kind;
+}
+
+// A copy of `value` in which each -0 is the special hook's tree (or stays,
+// when the hook has none), copying only the dirty arrays and objects, with
+// own data properties in the same order (so "__proto__" stays a key).
+function rebuild(value, walk) {
+    if (typeof value === 'number') {
+        if (value !== 0 || 1 / value > 0) return value;
+        var tree = walk.special(value, null);
+        if (tree === undefined) return value;
+        // Its "%" is a marker, not a key to escape: counted apart, so that
+        // keysToEscape still proves the value's own keys need none.
+        walk.markerKeys += keysToEscape(JSON.stringify(tree));
+        return tree;
+    }
+    if (typeof value !== 'object' || value === null || !walk.dirty.has(value)) return value;
+    if (Array.isArray(value)) {
+        var array = new Array(value.length);
+        for (var i = 0; i < value.length; i++) array[i] = rebuild(value[i], walk);
+        return array;
+    }
+    var copy = {};
+    var keys = Object.keys(value);
+    for (var k = 0; k < keys.length; k++) {
+        Object.defineProperty(copy, keys[k], {
+            value: rebuild(value[keys[k]], walk), enumerable: true, writable: true, configurable: true
+        });
+    }
+    return copy;
+}
+
+// A character QSON escapes in a key (lib/qson.js ESCAPE), as it appears in
+// JSON text: a backslash stands for itself or for the start of an escape.
+var KEY_ESCAPED = /[@!%$/\\]/g;
+var QUOTE = 34, BACKSLASH = 92, COLON = 58;
+
+/**
+ * How many keys of the JSON text `text` (as written by JSON.stringify) hold
+ * a character QSON escapes. Such characters occur only inside strings; for
+ * each string holding one, the character after its closing quote tells a
+ * key (":") from a value. Linear: the search resumes after each string it
+ * examined.
+ */
+function keysToEscape(text) {
+    var count = 0;
+    KEY_ESCAPED.lastIndex = 0;
+    while (KEY_ESCAPED.exec(text) !== null) {
+        // The match is the first such character of its string, so it starts
+        // a character or an escape sequence: skipping escapes two units at
+        // a time finds the closing quote.
+        var i = KEY_ESCAPED.lastIndex - 1;
+        for (;;) {
+            var c = text.charCodeAt(i);
+            if (c === QUOTE) break;
+            i += c === BACKSLASH ? 2 : 1;
+        }
+        if (text.charCodeAt(i + 1) === COLON) count++;
+        KEY_ESCAPED.lastIndex = i + 1;
+    }
+    return count;
+}
+
+// What can make a parsed object differ from its QSON decoding: a key (or
+// string) that is exactly one of the QSON markers, and any escape, since a
+// marker or an escaped key ("\\$") can be written with one.
+var MARKER_OR_ESCAPE = /\\|"[$%!@]"/g;
+var PATH_OR_ESCAPE = /\\|"\$"/g;
+
+/** What decoding the JSON text needs beyond JSON.parse (see revivalOf). */
+var AS_PARSED = 0, REVIVE_FORMS = 1, DECODE_ALL = 2;
+
+/**
+ * revivalOf(text) -> AS_PARSED | REVIVE_FORMS | DECODE_ALL
+ *
+ * AS_PARSED proves decode(JSON.parse(text)) is JSON.parse(text) (up to the
+ * copy): no object can be a {"$"}, {"%"}, {"!"} or {"@"} form and no key is
+ * escaped. REVIVE_FORMS: some object may be a {"%"}, {"!"} or {"@"} form,
+ * but none a {"$"} path and no key is escaped, so the forms can be decoded
+ * where they are, without paths. DECODE_ALL otherwise. Strings that merely
+ * equal a marker make the answer stricter than needed, never wrong.
+ */
+function revivalOf(text) {
+    MARKER_OR_ESCAPE.lastIndex = 0;
+    var match = MARKER_OR_ESCAPE.exec(text);
+    if (match === null) return AS_PARSED;
+    if (match[0] === '\\' || match[0] === '"$"') return DECODE_ALL;
+    PATH_OR_ESCAPE.lastIndex = MARKER_OR_ESCAPE.lastIndex;
+    return PATH_OR_ESCAPE.test(text) ? DECODE_ALL : REVIVE_FORMS;
+}
+
+module.exports = { jsonDataText, revivalOf, AS_PARSED, REVIVE_FORMS, DECODE_ALL };
