@@ -47,7 +47,7 @@ function open(port, local, options) {
     maxExports: options.maxExports,
     extensions: offeredExtensions(options.extensions),
   });
-  const engineReceive = makeReceive(engine);
+  const engineReceive = makeReceive(engine, (slot) => session.release(slot));
   const negotiation = new Negotiation(engine);
   const onError = typeof options.onerror === "function" ? options.onerror : null;
   const name = connectionName(options);
@@ -173,7 +173,7 @@ function open(port, local, options) {
       slots.free(slot);
       return Q.reject(closedError || error);
     }
-    session.beforeAsk();
+    session.asked();
     channel.send(envelope);
     return session.question(deferred, op, ask);
   }

@@ -6,15 +6,25 @@
 // into the delivery shape Engine.receive returns, slicing payload and asker
 // id out of the text the port gave us.
 
-const KIND = 0, SLOT = 1, OP = 2, PAYLOAD = 3, ANSWER_TO = 5;
+const KIND = 0, SLOT = 1, OP = 2, PAYLOAD = 3, ANSWER_TO = 5, RELEASED_COUNT = 7, RELEASED_SLOTS = 8;
 const ABSENT = 0xffffffff;
 const REFUSED = 5;
+// Room for the slots freed by the releases one call carries (a peer sends
+// those queued since its last call: usually one, the last answer's).
+const RELEASED_ROOM = 32;
 
-/** A function text -> delivery, equivalent to `engine.receive(text)`. */
-function makeReceive(engine) {
-  const meta = new Uint32Array(8);
+/**
+ * A function text -> delivery, equivalent to `engine.receive(text)`.
+ * `release(slot)` is called first for each slot freed by releases that a
+ * call carried (docs/PROTOCOL-EXTENSIONS.md, release).
+ */
+function makeReceive(engine, release) {
+  const meta = new Uint32Array(RELEASED_SLOTS + RELEASED_ROOM);
   return function receive(text) {
     const escapedAnswerTo = engine.receiveInto(text, meta);
+    const released = meta[RELEASED_COUNT];
+    if (released === ABSENT) for (const slot of engine.takeReleased()) release(slot);
+    else for (let i = 0; i < released; i++) release(meta[RELEASED_SLOTS + i]);
     const kind = meta[KIND];
     if (kind === REFUSED) return engine.takeRefusal();
     return {

@@ -114,12 +114,14 @@ class Session {
   }
 
   /**
-   * Queues the sending of the engine's pending releases. They go out with
-   * our next call (`beforeAsk`, which a batching peer receives in the same
-   * message), else after RELEASE_IDLE_MS without one, or at once past
-   * RELEASE_MAX queued: each costs the peer memory, never correctness.
-   * Lazy on purpose: a release per answer would add a message per call, and
-   * a write to a peer that is going away turns into its close cause.
+   * Queues the sending of the engine's pending releases. They go out inside
+   * our next call (the engine writes them into its `send`, see `asked`),
+   * else within RELEASE_IDLE_MS, or at once past RELEASE_MAX queued: each
+   * costs the peer memory, never correctness. Lazy on purpose: a release
+   * per answer would add a message per call, and a write to a peer that is
+   * going away turns into its close cause. One timer serves many releases:
+   * it is armed when the first is queued and, when it fires, sends only if
+   * no call has carried them meanwhile (a timer per answer cost ~1 us).
    */
   scheduleFlush() {
     if (this.closed) return;
@@ -128,14 +130,15 @@ class Session {
       return;
     }
     if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => this.flush(), RELEASE_IDLE_MS);
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      if (this.queued) this.flush();
+    }, RELEASE_IDLE_MS);
     // A release is owed to a live peer only: it never keeps the process up.
     if (typeof this.flushTimer.unref === "function") this.flushTimer.unref();
   }
 
   flush() {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
     this.queued = 0;
     if (this.closed) return;
     const envelope = this.engine.takeRelease();
@@ -143,12 +146,12 @@ class Session {
   }
 
   /**
-   * Called before each call we send: queued releases go first. They may, as
-   * the release of an answer only ever follows our last message to it; and
-   * so a release never trails behind a call made after the answer arrived.
+   * Called after each call we send: a peer that takes releases got the
+   * queued ones inside it (the release of an answer only ever follows our
+   * last message to it, so it may ride with any later call).
    */
-  beforeAsk() {
-    if (this.queued) this.flush();
+  asked() {
+    if (this.queued && (this.negotiation.pipeline || this.negotiation.release)) this.queued = 0;
   }
 
   /** The connection closed: nothing more is sent; a timer firing later does nothing. */

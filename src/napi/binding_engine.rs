@@ -23,7 +23,8 @@ pub struct BindingEngineOptions {
 /// What JS must do with one incoming message (see `Delivery` in the core).
 /// `kind`: 0 call, 1 resolve, 2 notify, 3 lost, 4 ignored, 5 refused,
 /// 6 call to one of our pending questions (see `Delivery::CallQuestion`),
-/// 7 the peer's hello, 8 released (the slots to free: `takeReleased()`).
+/// 7 the peer's hello, 8 released (the slots to free: `takeReleased()`;
+/// a call that carried releases leaves its freed slots there too).
 /// A call from a pipelining peer (once `agreedExtensions()` has "pipeline")
 /// must also be kept with `keepAnswer`.
 #[napi(object)]
@@ -164,7 +165,7 @@ impl BindingEngine {
         if std::mem::take(&mut self.panic_armed) {
             panic!("debugArmPanic: a panic inside Engine.receive");
         }
-        match self.inner.receive(&text) {
+        let delivery = match self.inner.receive(&text) {
             Ok(Delivery::Call { slot, op, args, answer_to, .. }) => call_delivery(0, slot, op, args, answer_to),
             Ok(Delivery::CallQuestion { slot, op, args, answer_to, .. }) => call_delivery(6, slot, op, args, answer_to),
             Ok(Delivery::Resolve { slot, resolution }) => {
@@ -181,7 +182,10 @@ impl BindingEngine {
             Ok(Delivery::Lost) => delivery(3),
             Ok(Delivery::Ignored) => delivery(4),
             Err(refusal) => refused(refusal),
-        }
+        };
+        // Releases carried by a call: freed like those of kind 8.
+        self.released.extend_from_slice(self.inner.released_with_call());
+        delivery
     }
 
     /// Makes the `send` envelope of a call to the peer's id `to`; its answer

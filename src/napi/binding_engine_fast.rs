@@ -22,6 +22,11 @@ const OP: usize = 2;
 const PAYLOAD: usize = 3; // start, end
 const ANSWER_TO: usize = 5; // start, end
 const META_LEN: usize = 7;
+/// How many slots a `send` freed with the releases it carried (when `meta`
+/// has room for this index); the slots follow from `RELEASED_SLOTS`, or,
+/// when they do not fit, this holds `ABSENT` and `takeReleased()` has them.
+const RELEASED_COUNT: usize = 7;
+const RELEASED_SLOTS: usize = 8;
 /// Written as a start for a range that is absent.
 const ABSENT: u32 = u32::MAX;
 
@@ -31,6 +36,8 @@ impl BindingEngine {
     /// `[kind, slot, op, payloadStart, payloadEnd, answerToStart, answerToEnd]`
     /// into `meta` (a Uint32Array of at least 7), ranges in UTF-16 units of
     /// `text`, `ABSENT` (0xFFFFFFFF) as the start of a range not given.
+    /// From index 7 on (when `meta` is longer): the count of slots freed by
+    /// releases the message carried, then those slots (see `RELEASED_COUNT`).
     /// Returns the asker's id only when it is not a verbatim range of `text`
     /// (it was written with JSON escapes). Kind 5 (refused): call
     /// `takeRefusal()` for the refusal, as `receive` would have returned it.
@@ -80,6 +87,18 @@ impl BindingEngine {
         meta[KIND] = kind;
         meta[SLOT] = slot;
         meta[OP] = op;
+        if meta.len() > RELEASED_COUNT {
+            let released = self.inner.released_with_call();
+            if released.len() <= meta.len() - RELEASED_SLOTS {
+                meta[RELEASED_COUNT] = released.len() as u32;
+                meta[RELEASED_SLOTS..RELEASED_SLOTS + released.len()].copy_from_slice(released);
+            } else {
+                meta[RELEASED_COUNT] = ABSENT;
+                self.released.extend_from_slice(released);
+            }
+        } else {
+            self.released.extend_from_slice(self.inner.released_with_call());
+        }
         Ok(owned_answer_to)
     }
 

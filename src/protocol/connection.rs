@@ -153,6 +153,8 @@ pub struct Connection {
     pub(super) releases: PendingReleases,
     pub(super) cancelled: RecentIds,
     pub(super) last_question: Option<String>,
+    /// See [`Connection::released_with_call`].
+    pub(super) released_with_call: Vec<Slot>,
 }
 
 impl Connection {
@@ -175,6 +177,7 @@ impl Connection {
             releases: PendingReleases::default(),
             cancelled: RecentIds::default(),
             last_question: None,
+            released_with_call: Vec::new(),
         }
     }
 
@@ -183,12 +186,18 @@ impl Connection {
         if self.closed {
             return Err(Refusal { error: ProtocolError::Closed, reply: None, question: None });
         }
+        self.released_with_call.clear();
         let envelope = message::parse(text, &self.limits).map_err(|error| {
             self.stats.malformed += 1;
             self.refuse_malformed(text, error)
         })?;
         Ok(match envelope {
-            Envelope::Send { to, from, op, args } => {
+            Envelope::Send { to, from, op, args, release } => {
+                // The releases the call carries go first, as a `release`
+                // message sent just before it would.
+                if let Some(slots) = release.and_then(|ids| self.apply_release(&ids)) {
+                    self.released_with_call = slots;
+                }
                 self.stats.sends_in += 1;
                 let Some(local) = self.locals.lookup(&to) else {
                     self.stats.lost += 1;
@@ -246,12 +255,10 @@ impl Connection {
             }
             // Only a peer that negotiated release or pipelining may release;
             // from anyone else it is an unknown message, as for 0.6.1.
-            Envelope::Release { ids } if self.negotiation.release() || self.negotiation.pipeline() => {
-                self.stats.releases_in += 1;
-                let slots = ids.iter().filter_map(|(id, count)| self.locals.release(id, *count)).collect();
-                Delivery::Released { slots }
-            }
-            Envelope::Release { .. } => self.ignore(),
+            Envelope::Release { ids } => match self.apply_release(&ids) {
+                Some(slots) => Delivery::Released { slots },
+                None => self.ignore(),
+            },
             Envelope::Unknown => self.ignore(),
         })
     }
@@ -297,7 +304,15 @@ impl Connection {
             return Err(ProtocolError::Closed);
         }
         let from = self.ids.next_id();
-        let envelope = message::send(to, &from, op.name(), args_json);
+        // Queued releases ride with the call to a peer that takes them.
+        let releases = if self.negotiation.release() || self.negotiation.pipeline() { self.releases.take_ids() } else { None };
+        let envelope = match releases {
+            Some(ids) => {
+                self.stats.releases_out += 1;
+                message::send_releasing(to, &from, op.name(), args_json, &ids)
+            }
+            None => message::send(to, &from, op.name(), args_json),
+        };
         self.last_question = Some(from.clone());
         self.locals.insert_question(from, slot);
         self.stats.sends_out += 1;

@@ -144,11 +144,15 @@ impl PendingReleases {
     }
 
     fn take(&mut self) -> Option<String> {
+        self.take_ids().map(|ids| message::release(&ids))
+    }
+
+    /// Everything queued, emptying the queue; `None` when nothing is queued.
+    pub(super) fn take_ids(&mut self) -> Option<Vec<(String, u64)>> {
         if self.counts.is_empty() {
             return None;
         }
-        let ids: Vec<(String, u64)> = self.counts.drain().collect();
-        Some(message::release(&ids))
+        Some(self.counts.drain().collect())
     }
 }
 
@@ -206,6 +210,24 @@ impl Connection {
 
     pub fn has_pending_release(&self) -> bool {
         !self.releases.is_empty()
+    }
+
+    /// Slots freed by the releases that the last received `send` carried
+    /// (its `release` field), which the host frees as for a `Released`;
+    /// empty after any other message.
+    pub fn released_with_call(&self) -> &[Slot] {
+        &self.released_with_call
+    }
+
+    /// Applies released `ids` from the peer: returns the slots to free.
+    /// Only a peer that negotiated release or pipelining may release;
+    /// from anyone else they are ignored, as 0.6.1 ignores the unknown.
+    pub(super) fn apply_release(&mut self, ids: &[(String, u64)]) -> Option<Vec<Slot>> {
+        if !(self.negotiation.release() || self.negotiation.pipeline()) {
+            return None;
+        }
+        self.stats.releases_in += 1;
+        Some(ids.iter().filter_map(|(id, count)| self.locals.release(id, *count)).collect())
     }
 
     /// Counts one more sending of our export `id`; false when it is gone and

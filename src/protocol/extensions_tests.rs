@@ -46,7 +46,9 @@ impl Host {
     }
 
     fn handle(&mut self, text: &str) -> Vec<String> {
-        match self.conn.receive(text) {
+        let delivery = self.conn.receive(text);
+        self.freed.extend_from_slice(self.conn.released_with_call());
+        match delivery {
             Ok(Delivery::Call { slot, args, answer_to, keep, .. }) => {
                 let args: Vec<String> = serde_json::from_str(args.get()).unwrap();
                 let value = self.values[&slot].get(&args[0]).cloned().unwrap_or_default();
@@ -220,6 +222,27 @@ fn a_cancelled_question_releases_the_answer_and_ignores_a_crossing_resolve() {
     b.handle(&release[0]);
     assert_eq!(b.conn.answer_count(), 0);
     assert_eq!(b.freed.len(), 1);
+}
+
+#[test]
+fn a_call_carries_the_releases_queued_before_it() {
+    let (mut a, mut b) = pair(&[PIPELINE], &[PIPELINE], chain_root());
+    let (_, first, envelope) = a.ask("", "start");
+    let resolve = b.handle(&envelope);
+    a.handle(&resolve[0]);
+    assert_eq!(b.conn.answer_count(), 1, "kept until released");
+    let (_, _, envelope) = a.ask("", "start");
+    assert!(envelope.ends_with(&format!(r#","release":{{"{first}":1}}}}"#)), "{envelope}");
+    assert!(a.end_of_turn().is_empty(), "nothing left for a release message");
+    b.handle(&envelope);
+    assert_eq!(b.freed.len(), 1, "the first answer freed");
+    assert_eq!(b.conn.answer_count(), 1, "the second answer kept");
+    assert_eq!((a.conn.stats().releases_out, b.conn.stats().releases_in), (1, 1));
+    // A plain peer never gets the field.
+    let (mut c, mut d) = pair(&[PIPELINE], &[], chain_root());
+    let (_, _, envelope) = c.ask("", "start");
+    c.handle(&d.handle(&envelope)[0]);
+    assert!(!c.ask("", "start").2.contains("release"));
 }
 
 #[test]

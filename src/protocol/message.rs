@@ -16,7 +16,9 @@ use super::error::ProtocolError;
 /// A parsed incoming envelope, borrowing from the message text.
 #[derive(Debug)]
 pub enum Envelope<'a> {
-    Send { to: Cow<'a, str>, from: Cow<'a, str>, op: Cow<'a, str>, args: &'a RawValue },
+    /// `release`: ids the sender releases, carried by the call itself (see
+    /// [`send_releasing`]); processed as a `release` message just before it.
+    Send { to: Cow<'a, str>, from: Cow<'a, str>, op: Cow<'a, str>, args: &'a RawValue, release: Option<Vec<(String, u64)>> },
     Resolve { to: Cow<'a, str>, resolution: &'a RawValue },
     Notify { to: Cow<'a, str>, resolution: &'a RawValue },
     /// A q-connection-rs peer announcing itself (see `docs/PROTOCOL-EXTENSIONS.md`).
@@ -50,6 +52,8 @@ struct RawEnvelope<'a> {
     extensions: Option<&'a RawValue>,
     #[serde(borrow, default)]
     ids: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    release: Option<&'a RawValue>,
 }
 
 /// At most this many extension names are read from a hello, each at most
@@ -119,6 +123,7 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Envelope<'a>, Protoco
                 from: string_field(raw.from.ok_or(ProtocolError::MissingField("from"))?, "from")?,
                 op: string_field(raw.op.ok_or(ProtocolError::MissingField("op"))?, "op")?,
                 args,
+                release: raw.release.map(|ids| release_ids(ids, "release")).transpose()?,
             })
         }
         "resolve" | "notify" => {
@@ -157,16 +162,21 @@ fn parse_hello<'a>(version: Option<&RawValue>, extensions: Option<&RawValue>) ->
 
 fn parse_release<'a>(ids: Option<&RawValue>) -> Result<Envelope<'a>, ProtocolError> {
     let ids = ids.ok_or(ProtocolError::MissingField("ids"))?;
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(ids.get())
-        .map_err(|_| ProtocolError::WrongType { field: "ids", expected: "an object of counts" })?;
+    Ok(Envelope::Release { ids: release_ids(ids, "ids")? })
+}
+
+/// `{id: count, ...}` with positive whole counts (a release's `ids`, a send's `release`).
+fn release_ids(ids: &RawValue, field: &'static str) -> Result<Vec<(String, u64)>, ProtocolError> {
+    let wrong = || ProtocolError::WrongType { field, expected: "an object of counts" };
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(ids.get()).map_err(|_| wrong())?;
     let mut out = Vec::with_capacity(map.len());
     for (id, count) in map {
         match count.as_u64() {
             Some(count) if count > 0 => out.push((id, count)),
-            _ => return Err(ProtocolError::WrongType { field: "ids", expected: "an object of counts" }),
+            _ => return Err(wrong()),
         }
     }
-    Ok(Envelope::Release { ids: out })
+    Ok(out)
 }
 
 /// `{"type":"hello","version":…,"extensions":[…]}`.
@@ -184,17 +194,24 @@ pub fn hello(version: u64, extensions: &[String]) -> String {
 
 /// `{"type":"release","ids":{id:count,…}}`.
 pub fn release(ids: &[(String, u64)]) -> String {
-    let mut out = String::from(r#"{"type":"release","ids":{"#);
+    let mut out = String::from(r#"{"type":"release","ids":"#);
+    push_counts(&mut out, ids);
+    out.push('}');
+    out
+}
+
+/// Appends `{id:count,…}`.
+fn push_counts(out: &mut String, ids: &[(String, u64)]) {
+    out.push('{');
     for (i, (id, count)) in ids.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_json_string(&mut out, id);
+        push_json_string(out, id);
         out.push(':');
         out.push_str(&count.to_string());
     }
-    out.push_str("}}");
-    out
+    out.push('}');
 }
 
 /// A missing `resolution` decodes as `undefined` in 0.6.1 (`decode(undefined)`).
@@ -274,6 +291,18 @@ pub fn send(to: &str, from: &str, op: &str, args_json: &str) -> String {
     out
 }
 
+/// A `send` that also carries releases, for a negotiated peer only:
+/// `{"type":"send",…,"args":…,"release":{id:count,…}}`. It saves a message,
+/// and the receiver's parse and crossing, per call (docs/PROTOCOL-EXTENSIONS.md).
+pub fn send_releasing(to: &str, from: &str, op: &str, args_json: &str, ids: &[(String, u64)]) -> String {
+    let mut out = send(to, from, op, args_json);
+    out.pop();
+    out.push_str(r#","release":"#);
+    push_counts(&mut out, ids);
+    out.push('}');
+    out
+}
+
 /// `{"type":"resolve"|"notify","to":…,"resolution":…}`, 0.6.1's key order.
 pub fn settle(kind: &str, to: &str, resolution_json: &str) -> String {
     let mut out = String::with_capacity(48 + to.len() + resolution_json.len());
@@ -309,9 +338,10 @@ mod tests {
     #[test]
     fn parses_the_three_types_and_ignores_others() {
         match parse_ok(r#"{"type":"send","to":"","from":"F","op":"post","args":["x",[1]]}"#) {
-            Envelope::Send { to, from, op, args } => {
+            Envelope::Send { to, from, op, args, release } => {
                 assert_eq!((to.as_ref(), from.as_ref(), op.as_ref()), ("", "F", "post"));
                 assert_eq!(args.get(), r#"["x",[1]]"#);
+                assert!(release.is_none());
             }
             other => panic!("{other:?}"),
         }
@@ -358,6 +388,14 @@ mod tests {
         }
         assert!(parse(r#"{"type":"release","ids":{"A":0}}"#, &limits).is_err());
         assert!(parse(r#"{"type":"release","ids":["A"]}"#, &limits).is_err());
+        let text = send_releasing("", "F", "get", "[]", &[("A".into(), 1)]);
+        assert_eq!(text, r#"{"type":"send","to":"","from":"F","op":"get","args":[],"release":{"A":1}}"#);
+        match parse_ok(&text) {
+            Envelope::Send { release, args, .. } => assert_eq!((release, args.get()), (Some(vec![("A".to_owned(), 1)]), "[]")),
+            other => panic!("{other:?}"),
+        }
+        let err = parse(r#"{"type":"send","to":"","from":"F","op":"get","args":[],"release":{"A":-1}}"#, &limits);
+        assert_eq!(err.unwrap_err().to_string(), "field \"release\" must be an object of counts");
     }
 
     #[test]

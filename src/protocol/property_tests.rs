@@ -156,7 +156,7 @@ proptest! {
         let args_json = serde_json::Value::from(args).to_string();
         let text = message::send(&to, &from, &op, &args_json);
         match message::parse(&text, &Limits::default()) {
-            Ok(Envelope::Send { to: t, from: f, op: o, args: a }) => {
+            Ok(Envelope::Send { to: t, from: f, op: o, args: a, .. }) => {
                 prop_assert_eq!((t.as_ref(), f.as_ref(), o.as_ref()), (to.as_str(), from.as_str(), op.as_str()));
                 prop_assert_eq!(a.get(), args_json.as_str());
             }
