@@ -254,6 +254,7 @@ function open(port, local, options) {
         return;
       case HELLO:
         negotiation.onHello();
+        session.heard();
         return;
       case RELEASED:
         session.released();

@@ -3,7 +3,9 @@
 // A recording link for the extension specs: two Q channels joined by queues,
 // where every text put is logged (per direction) and delivered after `delay`
 // ms (0: at once). Timers of equal delay fire in the order set, so the link
-// stays ordered, like a port.
+// stays ordered, like a port. `timeline` holds both directions in one order:
+// { dir: 'ab' | 'ba', phase: 'put' | 'arrive', text } (arrive: handed to
+// the far side's queue after the delay).
 
 const Queue = require('../../lib/queue');
 
@@ -11,19 +13,26 @@ function recordingLink({ delay = 0 } = {}) {
     const ab = Queue();
     const ba = Queue();
     const log = { ab: [], ba: [] };
+    const timeline = [];
     const close = (reason) => {
         ba.close(reason);
         return ab.close(reason);
     };
-    const sender = (queue, list) => (text) => {
+    const sender = (queue, list, dir) => (text) => {
         list.push(text);
-        if (delay > 0) setTimeout(() => queue.put(text), delay);
-        else queue.put(text);
+        timeline.push({ dir, phase: 'put', text });
+        const arrive = () => {
+            timeline.push({ dir, phase: 'arrive', text });
+            queue.put(text);
+        };
+        if (delay > 0) setTimeout(arrive, delay);
+        else arrive();
     };
     return {
         log,
-        a: { get: ba.get, put: sender(ab, log.ab), close, closed: ba.closed },
-        b: { get: ab.get, put: sender(ba, log.ba), close, closed: ab.closed },
+        timeline,
+        a: { get: ba.get, put: sender(ab, log.ab, 'ab'), close, closed: ba.closed },
+        b: { get: ab.get, put: sender(ba, log.ba, 'ba'), close, closed: ab.closed },
         close,
     };
 }

@@ -7,6 +7,8 @@
 // `timeout` option, which works with any peer.
 
 const { Answer, pipelinedPromise } = require("./pipeline");
+const { Early } = require("./early");
+const { offeredExtensions } = require("./index");
 
 // Releases wait for our next call, at most this long, or until this many.
 const RELEASE_IDLE_MS = 200;
@@ -39,6 +41,8 @@ class Session {
     // A pending answer's promise that nobody waits for and nobody holds any
     // more: the answering side may drop its interest (cancellation).
     this.unheld = new FinalizationRegistry((questionId) => this.cancel(questionId));
+    // Messages to questions asked before the peer's hello (lib/extensions/early.js).
+    this.early = new Early(negotiation, offeredExtensions(options.extensions));
   }
 
   /**
@@ -48,9 +52,10 @@ class Session {
    */
   question(deferred, op, ask) {
     const pipelining = this.negotiation.pipeline;
-    if (!pipelining && !this.timeout) return deferred.promise;
+    if (!pipelining && !this.timeout && !this.early.holding) return deferred.promise;
     const questionId = this.engine.lastQuestion;
     if (this.timeout) this.arm(deferred, questionId, op);
+    if (this.early.holding) return this.early.promise(deferred, (nextOp, args) => ask(questionId, nextOp, args));
     if (!pipelining) return deferred.promise;
     const token = {};
     const promise = pipelinedPromise(
@@ -86,6 +91,8 @@ class Session {
 
   /** An answer arrived for `deferred` (already taken from its slot). */
   answered(deferred) {
+    // An rs peer's hello precedes its answers: none is coming.
+    if (this.early.holding) this.early.heard(false);
     if (deferred.timer) clearTimeout(deferred.timer);
     // With a pipelining peer the engine queued the release of its answer.
     if (this.negotiation.pipeline) this.scheduleFlush();
@@ -101,6 +108,11 @@ class Session {
     const replaced = this.engine.keepAnswer(answerTo, this.slots.put(answer));
     if (replaced != null) this.release(replaced);
     return answer;
+  }
+
+  /** The peer's hello arrived (the Negotiation has recorded it). */
+  heard() {
+    this.early.heard(true);
   }
 
   /** The peer released ids of ours (delivery kind 8). */

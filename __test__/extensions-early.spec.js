@@ -1,0 +1,171 @@
+'use strict';
+
+// Pipelining before the peer's hello (docs/PROTOCOL-EXTENSIONS.md, "Before
+// the hello"): on a fresh connection a chain sent at once is held until the
+// peer's hello, then pipelined; with a 0.6.1 peer (no hello, ever) the held
+// messages go as 0.6.1 sends them, with 0.6.1's wire text. Messages to one
+// target keep their order across held, pipelined and direct sends.
+
+const test = require('ava');
+const Q = require('q');
+const Connection = require('..');
+const { Connection: Connection061 } = require('./helpers/q-connection-061');
+const { recordingLink, envelopes, types, sleep } = require('./helpers/wire');
+
+const DELAY = 30;
+
+class Chain {
+    constructor(n) {
+        this.n = n;
+    }
+    next() {
+        return new Chain(this.n + 1);
+    }
+    value() {
+        return this.n;
+    }
+}
+
+class Log {
+    constructor() {
+        this.items = [];
+    }
+    push(item) {
+        this.items.push(item);
+        return this.items.length;
+    }
+    list() {
+        return this.items.slice();
+    }
+}
+
+function service() {
+    const log = new Log();
+    return { start: () => new Chain(0), log: () => log, theLog: log };
+}
+
+const chain = (remote) => remote.invoke('start').invoke('next').invoke('next').invoke('next').invoke('value');
+
+/** How many times `types` of A's sends waited for an answer: resolves that arrived at A before A's last send. */
+function answersBeforeLastSend(timeline) {
+    const lastSend = timeline.map((e) => e.phase === 'put' && e.dir === 'ab' && types([e.text]).includes('send')).lastIndexOf(true);
+    return timeline.slice(0, lastSend).filter((e) => e.phase === 'arrive' && e.dir === 'ba' && types([e.text]).includes('resolve')).length;
+}
+
+test('fresh rs<->rs: a chain sent before any round trip is pipelined once the hello arrives', async (t) => {
+    const link = recordingLink({ delay: DELAY });
+    const a = Connection.open(link.a, null);
+    Connection.open(link.b, service());
+    t.false(a.peerHas('pipeline'), 'nothing heard yet');
+    t.is(await chain(a.remote), 3);
+    // The first call went at once; the 4 held ones went when B's hello
+    // arrived, each to the previous call's question id.
+    const sends = envelopes(link.log.ab).filter((m) => m.type === 'send');
+    t.is(sends.length, 5);
+    t.is(sends[0].to, '');
+    for (let i = 1; i < sends.length; i++) t.is(sends[i].to, sends[i - 1].from);
+    // No call waited for an answer: one round trip (plus the hello's half).
+    t.is(answersBeforeLastSend(link.timeline), 0);
+    const firstArrival = link.timeline.filter((e) => e.dir === 'ba' && e.phase === 'arrive')[0];
+    t.is(types([firstArrival.text])[0], 'hello');
+    t.deepEqual(types(link.log.ba), ['hello', 'resolve', 'resolve', 'resolve', 'resolve', 'resolve']);
+    link.close(new Error('done'));
+});
+
+test('fresh rs<->rs with the extension off on one side: a round trip per call, as 0.6.1', async (t) => {
+    const link = recordingLink({ delay: 5 });
+    const a = Connection.open(link.a, null);
+    Connection.open(link.b, service(), { extensions: ['values'] });
+    t.is(await chain(a.remote), 3);
+    const sends = envelopes(link.log.ab).filter((m) => m.type === 'send');
+    t.is(sends.length, 5);
+    t.false(sends.slice(1).some((send, i) => send.to === sends[i].from), 'nothing sent to a question id');
+    t.is(answersBeforeLastSend(link.timeline), 4);
+    link.close(new Error('done'));
+});
+
+// 0.6.1's id shape, replaced by order of first appearance.
+const ID = /[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[0-9A-F]{12}/g;
+
+function normalised(texts) {
+    const ids = new Map();
+    return texts.map((text) => text.replace(ID, (id) => {
+        if (!ids.has(id)) ids.set(id, ids.size);
+        return '#' + ids.get(id);
+    }));
+}
+
+/** Runs `script` from `client` ('rs' or '0.6.1') against a 0.6.1 service; returns the wire in order, ids normalised. */
+async function against061(client, script) {
+    const link = recordingLink({ delay: 5 });
+    const root = service();
+    Connection061(link.b, root);
+    const remote = client === 'rs' ? Connection.open(link.a, null).remote : Connection061(link.a, null);
+    const result = await script(remote, root);
+    await sleep(20);
+    const wire = link.timeline.filter((e) => e.phase === 'put').map((e) => `${e.dir} ${e.text}`);
+    return { result, wire: normalised(wire) };
+}
+
+test('fresh rs->0.6.1: the same chain works and the wire is 0.6.1 talking to 0.6.1, after the hello', async (t) => {
+    const rs = await against061('rs', chain);
+    const old = await against061('0.6.1', chain);
+    t.is(rs.result, 3);
+    t.is(old.result, 3);
+    t.regex(rs.wire[0], /^ab \{"type":"hello"/);
+    t.deepEqual(rs.wire.slice(1), old.wire);
+});
+
+test('fresh rs->0.6.1: messages held before the first answer keep their order and text', async (t) => {
+    const script = async (remote, root) => {
+        const log = remote.invoke('log');
+        const sent = [];
+        for (let i = 0; i < 5; i++) sent.push(log.invoke('push', i)); // held
+        // (0.6.1's far promises fulfil to themselves: `await log` would never settle.)
+        await Q.all(sent);
+        for (let i = 5; i < 8; i++) sent.push(log.invoke('push', i)); // direct
+        await Q.all(sent);
+        return root.theLog.list();
+    };
+    const rs = await against061('rs', script);
+    const old = await against061('0.6.1', script);
+    t.deepEqual(rs.result, [...Array(8).keys()]);
+    t.deepEqual(rs.wire.slice(1), old.wire);
+});
+
+test('E-order across held, pipelined and direct messages to one target', async (t) => {
+    const link = recordingLink({ delay: DELAY });
+    const root = service();
+    const a = Connection.open(link.a, null);
+    Connection.open(link.b, root);
+    const log = a.remote.invoke('log');
+    const sent = [];
+    for (let i = 0; i < 10; i++) sent.push(log.invoke('push', i)); // held: no hello yet
+    const held = Q.all(sent.slice()); // settles after the hello and the answers
+    await sleep(DELAY + DELAY / 2); // B's hello has arrived, log's answer has not
+    t.true(a.peerHas('pipeline'));
+    t.is(Q(log).inspect().state, 'pending');
+    for (let i = 10; i < 20; i++) sent.push(log.invoke('push', i)); // pipelined at once
+    await log;
+    for (let i = 20; i < 30; i++) sent.push(log.invoke('push', i)); // to the answer's export
+    await Q.all(sent);
+    await held;
+    t.deepEqual(root.theLog.list(), [...Array(30).keys()]);
+    // (filter, not find: the collections shims 0.6.1 loads change Array#find.)
+    const logId = envelopes(link.log.ab).filter((m) => m.type === 'send' && m.args[0] === 'log')[0].from;
+    const toQuestion = envelopes(link.log.ab).filter((m) => m.type === 'send' && m.to === logId);
+    t.is(toQuestion.length, 20, 'held and later ones pipelined to the question');
+    link.close(new Error('done'));
+});
+
+test('a chain on a held result is held with it and pipelined in order', async (t) => {
+    const link = recordingLink({ delay: DELAY });
+    const root = service();
+    const a = Connection.open(link.a, null);
+    Connection.open(link.b, root);
+    const start = a.remote.invoke('start');
+    const results = [start.invoke('next').invoke('next').invoke('value'), start.invoke('value'), chain(a.remote)];
+    t.deepEqual(await Q.all(results), [2, 0, 3]);
+    t.is(answersBeforeLastSend(link.timeline), 0);
+    link.close(new Error('done'));
+});
