@@ -212,14 +212,16 @@ function open(port, local, options) {
         const entry = slots.get(delivery.slot);
         // Sent to one of our pending calls: applied to its eventual value, as
         // 0.6.1 does, never to the deferred that settles it.
-        const target = delivery.kind === CALL_QUESTION ? entry.promise : entry;
+        let target = delivery.kind === CALL_QUESTION ? entry.promise : entry;
+        // One of our embargo markers, back (lib/extensions/embargo.js).
+        if (session.embargoes.waiting) target = session.embargoes.arrived(delivery, target);
         // Sent to a pending answer (pipelined): applied once it settles.
         if (isAnswer(target)) return target.call((value) => answerCall(delivery, value, answer));
         return answerCall(delivery, target, answer);
       }
       case RESOLVE: {
         const deferred = slots.take(delivery.slot);
-        session.answered(deferred);
+        session.answered(deferred, delivery.payload);
         try {
           deferred.resolve(codec.decodeText(delivery.payload));
         } catch (error) {

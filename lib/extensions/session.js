@@ -8,6 +8,7 @@
 
 const { Answer, pipelinedPromise } = require("./pipeline");
 const { Early } = require("./early");
+const { Embargoes } = require("./embargo");
 const { offeredExtensions } = require("./index");
 
 // Releases wait for our next call, at most this long, or until this many.
@@ -43,6 +44,8 @@ class Session {
     this.unheld = new FinalizationRegistry((questionId) => this.cancel(questionId));
     // Messages to questions asked before the peer's hello (lib/extensions/early.js).
     this.early = new Early(negotiation, offeredExtensions(options.extensions));
+    // Answers that come back as our own values (lib/extensions/embargo.js).
+    this.embargoes = new Embargoes(engine, slots, transmit);
   }
 
   /**
@@ -55,12 +58,17 @@ class Session {
     if (!pipelining && !this.timeout && !this.early.holding) return deferred.promise;
     const questionId = this.engine.lastQuestion;
     if (this.timeout) this.arm(deferred, questionId, op);
-    if (this.early.holding) return this.early.promise(deferred, (nextOp, args) => ask(questionId, nextOp, args));
+    // Marks the question as pipelined to, for the embargo (`answered`).
+    const send = (nextOp, args) => {
+      deferred.pipelined = questionId;
+      return ask(questionId, nextOp, args);
+    };
+    if (this.early.holding) return this.early.promise(deferred, send);
     if (!pipelining) return deferred.promise;
     const token = {};
     const promise = pipelinedPromise(
       deferred,
-      (nextOp, args) => ask(questionId, nextOp, args),
+      send,
       () => this.unheld.unregister(token)
     );
     this.unheld.register(promise, questionId, token);
@@ -89,11 +97,16 @@ class Session {
     return true;
   }
 
-  /** An answer arrived for `deferred` (already taken from its slot). */
-  answered(deferred) {
+  /**
+   * An answer arrived for `deferred` (already taken from its slot), with the
+   * QSON text `payload`; `deferred` is settled right after.
+   */
+  answered(deferred, payload) {
     // An rs peer's hello precedes its answers: none is coming.
     if (this.early.holding) this.early.heard(false);
     if (deferred.timer) clearTimeout(deferred.timer);
+    // Before the answer's release can be flushed below.
+    if (deferred.pipelined !== undefined) this.embargoes.answered(deferred, deferred.pipelined, payload);
     // With a pipelining peer the engine queued the release of its answer.
     if (this.negotiation.pipeline) this.scheduleFlush();
   }
