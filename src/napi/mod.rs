@@ -6,5 +6,6 @@
 
 mod binding_engine;
 mod binding_engine_fast;
+mod binding_engine_text;
 mod binding_ws;
 mod binding_ws_server;

@@ -322,9 +322,21 @@ impl Connection {
     /// Answers the peer's question `to` with a QSON resolution (a value, or
     /// `{"!": reason}` for a rejection).
     pub fn answer(&mut self, to: &str, resolution_json: &str) -> String {
+        self.count_answer();
+        message::settle("resolve", to, resolution_json)
+    }
+
+    /// [`Connection::answer`] without the resolution: the envelope up to it,
+    /// which the host completes with the resolution's text and `}`. A large
+    /// resolution then never crosses into the engine and back.
+    pub fn answer_head(&mut self, to: &str) -> String {
+        self.count_answer();
+        message::settle_head("resolve", to, 0)
+    }
+
+    fn count_answer(&mut self) {
         self.pending_calls = self.pending_calls.saturating_sub(1);
         self.stats.resolves_out += 1;
-        message::settle("resolve", to, resolution_json)
     }
 
     /// Reports progress on the peer's question `to`.

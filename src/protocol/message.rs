@@ -305,14 +305,21 @@ pub fn send_releasing(to: &str, from: &str, op: &str, args_json: &str, ids: &[(S
 
 /// `{"type":"resolve"|"notify","to":…,"resolution":…}`, 0.6.1's key order.
 pub fn settle(kind: &str, to: &str, resolution_json: &str) -> String {
-    let mut out = String::with_capacity(48 + to.len() + resolution_json.len());
+    let mut out = settle_head(kind, to, resolution_json.len() + 1);
+    out.push_str(resolution_json);
+    out.push('}');
+    out
+}
+
+/// The envelope of [`settle`] up to its resolution, `{"type":…,"to":…,"resolution":`,
+/// with room for `extra` more bytes: the resolution's text and `}` complete it.
+pub fn settle_head(kind: &str, to: &str, extra: usize) -> String {
+    let mut out = String::with_capacity(48 + to.len() + extra);
     out.push_str(r#"{"type":""#);
     out.push_str(kind);
     out.push_str(r#"","to":"#);
     push_json_string(&mut out, to);
     out.push_str(r#","resolution":"#);
-    out.push_str(resolution_json);
-    out.push('}');
     out
 }
 
@@ -439,5 +446,6 @@ mod tests {
         );
         assert_eq!(settle("resolve", "X\n\u{1}", "1"), "{\"type\":\"resolve\",\"to\":\"X\\n\\u0001\",\"resolution\":1}");
         assert_eq!(settle("notify", "a\"b\\c\u{7f}é", "1"), "{\"type\":\"notify\",\"to\":\"a\\\"b\\\\c\u{7f}é\",\"resolution\":1}");
+        assert_eq!(settle_head("resolve", "X\n", 0) + "[1]}", settle("resolve", "X\n", "[1]"));
     }
 }
