@@ -10,7 +10,7 @@ const test = require('ava');
 const Q = require('q');
 const Connection = require('..');
 const { Connection: Connection061 } = require('./helpers/q-connection-061');
-const { recordingLink, envelopes, types, sleep } = require('./helpers/wire');
+const { recordingLink, envelopes, types, sleep, until } = require('./helpers/wire');
 
 const DELAY = 30;
 
@@ -138,21 +138,21 @@ test('E-order across held, pipelined and direct messages to one target', async (
     const root = service();
     const a = Connection.open(link.a, null);
     Connection.open(link.b, root);
-    const log = a.remote.invoke('log');
+    const parked = Q.defer(); // B answers `log` when the test says so
+    root.parkedLog = () => parked.promise;
+    const log = a.remote.invoke('parkedLog');
     const sent = [];
     for (let i = 0; i < 10; i++) sent.push(log.invoke('push', i)); // held: no hello yet
-    const held = Q.all(sent.slice()); // settles after the hello and the answers
-    await sleep(DELAY + DELAY / 2); // B's hello has arrived, log's answer has not
-    t.true(a.peerHas('pipeline'));
-    t.is(Q(log).inspect().state, 'pending');
+    t.false(a.peerHas('pipeline'));
+    await until(() => a.peerHas('pipeline')); // B's hello has arrived, log's answer has not
     for (let i = 10; i < 20; i++) sent.push(log.invoke('push', i)); // pipelined at once
+    parked.resolve(root.theLog);
     await log;
     for (let i = 20; i < 30; i++) sent.push(log.invoke('push', i)); // to the answer's export
     await Q.all(sent);
-    await held;
     t.deepEqual(root.theLog.list(), [...Array(30).keys()]);
     // (filter, not find: the collections shims 0.6.1 loads change Array#find.)
-    const logId = envelopes(link.log.ab).filter((m) => m.type === 'send' && m.args[0] === 'log')[0].from;
+    const logId = envelopes(link.log.ab).filter((m) => m.type === 'send' && m.args[0] === 'parkedLog')[0].from;
     const toQuestion = envelopes(link.log.ab).filter((m) => m.type === 'send' && m.to === logId);
     t.is(toQuestion.length, 20, 'held and later ones pipelined to the question');
     link.close(new Error('done'));

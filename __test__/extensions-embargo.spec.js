@@ -9,7 +9,7 @@
 const test = require('ava');
 const Q = require('q');
 const Connection = require('..');
-const { recordingLink, envelopes, sleep, until } = require('./helpers/wire');
+const { recordingLink, envelopes, until } = require('./helpers/wire');
 
 const DELAY = 30;
 
@@ -32,6 +32,13 @@ async function pair() {
     return { link, a, b };
 }
 
+/** Resolves once the last `echo` call has reached B (B answers it in that turn). */
+async function echoArrived(link) {
+    const count = () => link.timeline.filter((e) => e.dir === 'ab' && e.phase === 'arrive' && e.text.includes('"echo"')).length;
+    const before = count();
+    await until(() => count() > before);
+}
+
 const sendsAfter = (list, from) => envelopes(list.slice(from)).filter((m) => m.type === 'send');
 
 test('calls through an answer that is our own object are seen in the order sent', async (t) => {
@@ -47,7 +54,7 @@ test('calls through an answer that is our own object are seen in the order sent'
         },
     });
     const q = a.remote.invoke('echo', mine);
-    await sleep(DELAY / 2); // B answers `echo` before the pipelined calls reach it
+    await echoArrived(link); // B answers `echo` before the pipelined calls reach it
     const sent = [q.invoke('m', 1), q.invoke('m', 2)]; // pipelined: through B and back
     t.is(await q, mine, 'the answer is the original');
     sent.push(q.invoke('m', 3), q.invoke('m', 4)); // after the answer: embargoed
@@ -103,7 +110,7 @@ test('the embargo holds for a far function too (the marker comes back as its ans
         return i;
     };
     const q = a.remote.invoke('echo', mine);
-    await sleep(DELAY / 2);
+    await echoArrived(link);
     const sent = [q.fcall(1), q.fcall(2)];
     t.is(await q, mine);
     sent.push(q.fcall(3));

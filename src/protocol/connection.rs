@@ -304,8 +304,10 @@ impl Connection {
             return Err(ProtocolError::Closed);
         }
         let from = self.ids.next_id();
-        // Queued releases ride with the call to a peer that takes them.
-        let releases = if self.negotiation.release() || self.negotiation.pipeline() { self.releases.take_ids() } else { None };
+        // Queued releases ride with the call to a peer that takes them (but
+        // never the release of the answer the call goes to).
+        let releases =
+            if self.negotiation.release() || self.negotiation.pipeline() { self.releases.take_ids_except(to) } else { None };
         let envelope = match releases {
             Some(ids) => {
                 self.stats.releases_out += 1;

@@ -154,6 +154,21 @@ impl PendingReleases {
         }
         Some(self.counts.drain().collect())
     }
+
+    /// Everything queued but `kept`, which stays queued: a call to the
+    /// answer `kept` (the embargo's marker, lib/extensions/embargo.js) must
+    /// not carry its release, which the peer applies before the call.
+    pub(super) fn take_ids_except(&mut self, kept: &str) -> Option<Vec<(String, u64)>> {
+        if self.counts.is_empty() {
+            return None;
+        }
+        let held = self.counts.remove_entry(kept);
+        let ids = self.take_ids();
+        if let Some((id, count)) = held {
+            self.counts.insert(id, count);
+        }
+        ids
+    }
 }
 
 impl Connection {

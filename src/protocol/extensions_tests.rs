@@ -246,6 +246,19 @@ fn a_call_carries_the_releases_queued_before_it() {
 }
 
 #[test]
+fn a_call_to_an_answer_never_carries_its_release() {
+    let (mut a, mut b) = pair(&[PIPELINE], &[PIPELINE], chain_root());
+    let (_, first, envelope) = a.ask("", "start");
+    a.handle(&b.handle(&envelope)[0]);
+    // The answer's release is queued; a call to that answer leaves it queued.
+    let (_, _, envelope) = a.ask(&first, "next");
+    assert!(!envelope.contains("release"), "{envelope}");
+    assert!(matches!(b.conn.receive(&envelope), Ok(Delivery::Call { .. })), "delivered, not lost");
+    let (_, _, envelope) = a.ask("", "start");
+    assert!(envelope.ends_with(&format!(r#","release":{{"{first}":1}}}}"#)), "{envelope}");
+}
+
+#[test]
 fn sends_to_a_released_answer_are_lost() {
     let (mut a, mut b) = pair(&[PIPELINE], &[PIPELINE], chain_root());
     let (_, id, envelope) = a.ask("", "start");
