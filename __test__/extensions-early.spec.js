@@ -11,42 +11,16 @@ const Q = require('q');
 const Connection = require('..');
 const { Connection: Connection061 } = require('./helpers/q-connection-061');
 const { recordingLink, envelopes, types, sleep, until } = require('./helpers/wire');
+const { Chain, Log, chain } = require('./helpers/chain');
 
 const DELAY = 30;
-
-class Chain {
-    constructor(n) {
-        this.n = n;
-    }
-    next() {
-        return new Chain(this.n + 1);
-    }
-    value() {
-        return this.n;
-    }
-}
-
-class Log {
-    constructor() {
-        this.items = [];
-    }
-    push(item) {
-        this.items.push(item);
-        return this.items.length;
-    }
-    list() {
-        return this.items.slice();
-    }
-}
 
 function service() {
     const log = new Log();
     return { start: () => new Chain(0), log: () => log, theLog: log };
 }
 
-const chain = (remote) => remote.invoke('start').invoke('next').invoke('next').invoke('next').invoke('value');
-
-/** How many times `types` of A's sends waited for an answer: resolves that arrived at A before A's last send. */
+/** Answers that arrived at A before A's last send: 0 when no call waited for one. */
 function answersBeforeLastSend(timeline) {
     const lastSend = timeline.map((e) => e.phase === 'put' && e.dir === 'ab' && types([e.text]).includes('send')).lastIndexOf(true);
     return timeline.slice(0, lastSend).filter((e) => e.phase === 'arrive' && e.dir === 'ba' && types([e.text]).includes('resolve')).length;

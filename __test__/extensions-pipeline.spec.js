@@ -10,34 +10,9 @@ const Q = require('q');
 const Connection = require('..');
 const { Connection: Connection061 } = require('./helpers/q-connection-061');
 const { recordingLink, envelopes, types, sleep, until } = require('./helpers/wire');
+const { Chain, Log, chain } = require('./helpers/chain');
 
 const DELAY = 50;
-
-class Chain {
-    constructor(n) {
-        this.n = n;
-    }
-    next() {
-        return new Chain(this.n + 1);
-    }
-    value() {
-        return this.n;
-    }
-}
-
-/** Records the order in which pushes arrive. */
-class Log {
-    constructor() {
-        this.items = [];
-    }
-    push(item) {
-        this.items.push(item);
-        return this.items.length;
-    }
-    list() {
-        return this.items.slice();
-    }
-}
 
 function service() {
     const log = new Log();
@@ -66,8 +41,6 @@ async function pair(options = {}, root = service()) {
 /** Ids released in release messages and in sends' `release` fields. */
 const releasedIds = (log) =>
     envelopes(log).flatMap((m) => Object.keys((m.type === 'release' ? m.ids : m.type === 'send' && m.release) || {}));
-
-const chain = (remote) => remote.invoke('start').invoke('next').invoke('next').invoke('next').invoke('value');
 
 test('a chain of 5 dependent calls costs one round trip: all sends precede the first answer', async (t) => {
     const { link, a, b } = await pair();
