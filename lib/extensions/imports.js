@@ -14,6 +14,22 @@
 // the promise); the FarReference the promise fulfils to (it holds the
 // promise). So the promise is collectable only once all three are, and
 // registering the promise alone is enough.
+//
+// Finalizers run only after a full (mark-compact) collection, which V8
+// schedules from the growth of its own heap. An import's garbage is small
+// there, but what it keeps alive is on the peer (the export, its slot, the
+// value behind it), where the peer's `maxExports` counts it. So each import
+// alive, or dead but not finalized yet, is reported to V8 as IMPORT_COST
+// bytes of external memory (src/napi/binding_memory.rs), as a Buffer's bytes
+// are: V8 starts a full collection once 64 MiB of it accrued since the last
+// one, that is after about 16,000 new imports, however big or idle the heap.
+
+const { adjustExternalMemory } = require("../../binding.js");
+
+// What an import weighs for V8's scheduling, and how many imports to gather
+// per napi call.
+const IMPORT_COST = 4096;
+const REPORT_STEP = 64;
 
 class Imports {
   /**
@@ -36,6 +52,18 @@ class Imports {
     // Made on the first import: most connections (a server's clients calling
     // it) never import a reference, and each registry costs memory.
     this.registry = null;
+    this.tracked = 0; // registered imports not finalized yet
+    this.reported = 0; // the part of `tracked` V8 has been told of
+  }
+
+  /** `delta` imports registered (+) or finalized (-); V8 is told in steps. */
+  account(delta) {
+    this.tracked += delta;
+    const unreported = this.tracked - this.reported;
+    if (unreported >= REPORT_STEP || unreported <= -REPORT_STEP) {
+      adjustExternalMemory(unreported * IMPORT_COST);
+      this.reported = this.tracked;
+    }
   }
 
   /** The value for the peer's export `id` of `type` ("function" or other). */
@@ -51,6 +79,7 @@ class Imports {
       this.byId.set(id, record);
       if (!this.registry) this.registry = new FinalizationRegistry((dead) => this.collected(dead));
       this.registry.register(promise, record);
+      this.account(1);
     }
     record.count++;
     if (type !== "function") return promise;
@@ -69,6 +98,7 @@ class Imports {
   collected(record) {
     if (this.byId.get(record.id) === record) this.byId.delete(record.id);
     if (this.closed) return;
+    this.account(-1);
     this.engine.releaseImport(record.id, record.count);
     this.released();
   }
@@ -81,6 +111,8 @@ class Imports {
   close() {
     this.closed = true;
     this.byId.clear();
+    if (this.reported) adjustExternalMemory(-this.reported * IMPORT_COST);
+    this.tracked = this.reported = 0;
   }
 }
 

@@ -7,5 +7,6 @@
 mod binding_engine;
 mod binding_engine_fast;
 mod binding_engine_text;
+mod binding_memory;
 mod binding_ws;
 mod binding_ws_server;
