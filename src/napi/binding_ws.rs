@@ -156,7 +156,9 @@ impl BindingWsConnection {
         self.link.rearm();
     }
 
-    /// Sends a batch of texts, in order, with one flush.
+    /// Sends a batch of texts, in order: on ws:// written from this thread
+    /// before it returns (what the socket does not take is queued), on
+    /// wss:// handed to the tokio thread, with one flush.
     #[napi]
     pub fn send(&self, texts: Vec<String>) {
         self.link.send(texts);

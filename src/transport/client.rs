@@ -3,10 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{connect_async_tls_with_config, Connector};
+use tokio_tungstenite::tungstenite::error::{Error as WsError, UrlError};
+use tokio_tungstenite::tungstenite::http::Uri;
+use tokio_tungstenite::{client_async_tls_with_config, Connector, MaybeTlsStream};
 
-use super::link::{spawn, Link, PeerInfo};
+use super::direct::SharedTcp;
+use super::link::{spawn_with, Link, PeerInfo};
 use super::Config;
 
 /// How to reach a server.
@@ -35,24 +39,37 @@ pub async fn connect(url: &str, config: Config, options: ClientOptions) -> Resul
         request.headers_mut().insert(name, value);
     }
     let connector = Connector::Rustls(Arc::new(tls_config(options.ca_pem.as_deref())?));
-    let handshake = connect_async_tls_with_config(request, Some(config.websocket()), true, Some(connector));
+    let handshake = async {
+        let socket = TcpStream::connect(address(request.uri())?).await.map_err(WsError::Io)?;
+        socket.set_nodelay(true).map_err(WsError::Io)?;
+        client_async_tls_with_config(request, SharedTcp::new(socket), Some(config.websocket()), Some(connector)).await
+    };
     let timeout = options.connect_timeout.unwrap_or(Duration::from_secs(30));
     let (ws, response) = match tokio::time::timeout(timeout, handshake).await {
         Err(_) => return Err(format!("could not connect to {url}: no answer within {} ms", timeout.as_millis())),
         Ok(Err(e)) => return Err(format!("could not connect to {url}: {e}")),
         Ok(Ok(connected)) => connected,
     };
-    let remote_address = match ws.get_ref() {
-        tokio_tungstenite::MaybeTlsStream::Plain(s) => s.peer_addr().map(|a| a.to_string()).unwrap_or_default(),
-        tokio_tungstenite::MaybeTlsStream::Rustls(s) => s.get_ref().0.peer_addr().map(|a| a.to_string()).unwrap_or_default(),
-        _ => String::new(),
+    // On plain TCP the host writes its frames itself (masked: we are the client).
+    let (remote_address, direct) = match ws.get_ref() {
+        MaybeTlsStream::Plain(s) => (s.peer_addr().map(|a| a.to_string()).unwrap_or_default(), Some((s.socket().clone(), true))),
+        MaybeTlsStream::Rustls(s) => (s.get_ref().0.peer_addr().map(|a| a.to_string()).unwrap_or_default(), None),
+        _ => (String::new(), None),
     };
     let headers = response
         .headers()
         .iter()
         .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect();
-    Ok(spawn(ws, config, PeerInfo { remote_address, url: url.to_owned(), headers }))
+    Ok(spawn_with(ws, config, PeerInfo { remote_address, url: url.to_owned(), headers }, None, direct))
+}
+
+/// `host:port` to open a TCP connection to (IPv6 hosts without their brackets).
+fn address(uri: &Uri) -> Result<(String, u16), WsError> {
+    let host = uri.host().ok_or(WsError::Url(UrlError::NoHostName))?;
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("wss") { 443 } else { 80 });
+    Ok((host.to_owned(), port))
 }
 
 /// The bundled webpki roots plus the caller's PEM certificates.

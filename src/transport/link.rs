@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use super::direct::{Direct, Socket};
 use super::{Closed, ClosedBy, Config};
 
 /// Text bytes, or messages, the inbox holds before the driver stops reading
@@ -148,21 +149,34 @@ pub struct Link {
     commands: mpsc::UnboundedSender<Command>,
     inbox: Arc<Inbox>,
     info: Arc<PeerInfo>,
+    /// Set on plain TCP: sends are written from the caller's thread.
+    direct: Option<Arc<Direct>>,
 }
 
 impl Link {
-    /// Queues a batch of text messages; the driver writes them and flushes once.
-    /// Dropped silently once the connection is closing (the host learns of
-    /// the end through the inbox).
+    /// Sends a batch of text messages, in order: on plain TCP written at
+    /// once from the calling thread (what the socket does not take is left
+    /// to the driver, see `direct`), else queued for the driver, which
+    /// flushes once per batch. Dropped silently once the connection is
+    /// closing (the host learns of the end through the inbox).
     pub fn send(&self, texts: Vec<String>) {
-        if !texts.is_empty() {
-            let _ = self.commands.send(Command::Send(texts));
+        if texts.is_empty() {
+            return;
+        }
+        match &self.direct {
+            Some(direct) => direct.send(texts),
+            None => {
+                let _ = self.commands.send(Command::Send(texts));
+            }
         }
     }
 
     /// Starts the closing handshake with `code` and `reason` (truncated to
-    /// the 123 bytes a close frame allows).
+    /// the 123 bytes a close frame allows). Later sends are dropped.
     pub fn close(&self, code: u16, reason: &str) {
+        if let Some(direct) = &self.direct {
+            direct.start_closing();
+        }
         let _ = self.commands.send(Command::Close(code, reason.to_owned()));
     }
 
@@ -212,14 +226,19 @@ pub fn spawn<S>(ws: WebSocketStream<S>, config: Config, info: PeerInfo) -> Link
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    spawn_with(ws, config, info, None)
+    spawn_with(ws, config, info, None, None)
 }
+
+/// A plain TCP socket the host may write to directly (see `direct`), and
+/// whether its frames are masked (client side).
+pub(crate) type Shared = Option<(Arc<Socket>, bool)>;
 
 pub(crate) fn spawn_with<S>(
     ws: WebSocketStream<S>,
     config: Config,
     info: PeerInfo,
     on_end: Option<Box<dyn FnOnce() + Send>>,
+    shared: Shared,
 ) -> Link
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -227,14 +246,16 @@ where
     let (commands, receiver) = mpsc::unbounded_channel();
     let inbox = Arc::new(Inbox::default());
     let driver_inbox = inbox.clone();
+    let direct = shared.as_ref().map(|(socket, masked)| Arc::new(Direct::new(socket, *masked)));
+    let socket = shared.map(|(socket, _)| socket);
     tokio::spawn(async move {
-        let closed = drive(ws, receiver, &driver_inbox, &config).await;
+        let closed = drive(ws, receiver, &driver_inbox, &config, socket.as_deref()).await;
         driver_inbox.close(closed);
         if let Some(on_end) = on_end {
             on_end();
         }
     });
-    Link { commands, inbox, info: Arc::new(info) }
+    Link { commands, inbox, info: Arc::new(info), direct }
 }
 
 /// How the loop ended and what is left to do with the socket.
@@ -253,6 +274,7 @@ async fn drive<S>(
     mut commands: mpsc::UnboundedReceiver<Command>,
     inbox: &Inbox,
     config: &Config,
+    socket: Option<&Socket>,
 ) -> Closed
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -280,6 +302,12 @@ where
                         if let Some(ending) = ended { break ending; }
                     }
                     None => break Ending::Done(lost("the peer closed the socket")),
+                }
+            }
+            // Host writes the socket did not take whole: flush them.
+            _ = backlog(socket) => {
+                if let Err(error) = ws.flush().await {
+                    break Ending::Done(failure(&error));
                 }
             }
             _ = inbox.room.notified(), if full => {
@@ -321,6 +349,10 @@ where
         }
     };
 
+    // The close frame (if any) must be the last frame: no host write after it.
+    if let Some(socket) = socket {
+        socket.start_closing();
+    }
     match ending {
         Ending::Done(closed) => closed,
         Ending::Close(closed, code, reason) => {
@@ -346,6 +378,14 @@ where
             .await;
             closed
         }
+    }
+}
+
+/// Resolves when host writes are left for the driver to flush; never without a shared socket.
+async fn backlog(socket: Option<&Socket>) {
+    match socket {
+        Some(socket) => socket.backlog.notified().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -8,8 +8,11 @@
 //! keepalive timer and the closing deadline.
 //!
 //! Crossing to the host is batched both ways:
-//! - outbound, [`Link::send`] takes a whole batch of texts and the driver
-//!   flushes the socket once per batch;
+//! - outbound, [`Link::send`] takes a whole batch of texts; on plain TCP it
+//!   frames them and writes them from the caller's thread at once (one
+//!   `send(2)`, no wake-up of the driver, see `direct`), and only what the
+//!   socket does not take is left to the driver; over TLS the driver writes
+//!   the batch and flushes once;
 //! - inbound, frames accumulate in the link's [`Inbox`]; the host's waker is
 //!   called only when the inbox goes from "nothing to report" to
 //!   "something", and the host takes everything accumulated since with
@@ -23,6 +26,7 @@
 //! after every message received before it ([`Closed`]).
 
 mod client;
+mod direct;
 mod link;
 mod server;
 #[cfg(test)]

@@ -12,6 +12,7 @@ use tokio::sync::{watch, Notify};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
+use super::direct::SharedTcp;
 use super::link::{spawn_with, Closer, Link, PeerInfo};
 use super::Config;
 
@@ -96,6 +97,8 @@ async fn handshake(
             .collect();
         Ok(response)
     };
+    let socket = SharedTcp::new(socket);
+    let direct = Some((socket.socket().clone(), false));
     let upgrade = tokio_tungstenite::accept_hdr_async_with_config(socket, check, Some(config.websocket()));
     let mut stop = stopped.clone();
     let ws = tokio::select! {
@@ -120,7 +123,7 @@ async fn handshake(
         if *stopped.borrow() {
             return; // the server closed during the handshake: drop the socket
         }
-        let link = spawn_with(ws, config, info, Some(on_end));
+        let link = spawn_with(ws, config, info, Some(on_end), direct);
         links.insert(id, link.closer());
         link
     };

@@ -366,3 +366,52 @@ async fn one_batch_holds_at_most_the_message_bound() {
     assert!(got.iter().enumerate().all(|(i, m)| *m == i.to_string()), "in order, none lost");
     server.close(1001, "bye").await;
 }
+
+/// Sends from a thread outside the runtime, as the host's thread does, to
+/// a peer that reads nothing at first: the socket fills, writes are partial
+/// and queue up, then the peer reads while the writer goes on, so that the
+/// socket takes bytes again while earlier ones still wait in the queue.
+/// Everything arrives whole and in order (tungstenite would refuse a torn
+/// frame), keepalive pings in between, and a close sent right after the
+/// last batch comes after it; a send after the close is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_sends_queue_past_a_full_socket_and_keep_their_order() {
+    const BATCHES: usize = 80;
+    const PER_BATCH: usize = 25;
+    let config = Config { ping_interval: Some(Duration::from_millis(5)), ..quick() };
+    let (server, mut links, url) = server(config).await;
+    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let remote = accept(&mut links).await;
+    let text = |i: usize| format!("{i:06}:{}", "x".repeat(8 << 10));
+    let sender = remote.link.clone();
+    let writer = std::thread::spawn(move || {
+        for b in 0..BATCHES {
+            sender.send((0..PER_BATCH).map(|i| text(b * PER_BATCH + i)).collect());
+            if b >= BATCHES / 2 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        sender.close(1000, "done");
+        sender.send(vec!["after the close".into()]);
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut i = 0;
+    while i < BATCHES * PER_BATCH {
+        match tokio::time::timeout(PATIENCE, raw.next()).await.expect("no frame within the patience") {
+            Some(Ok(Message::Text(got))) => assert!(got.as_str() == text(i), "message {i} is {:?}", &got.as_str()[..20]),
+            Some(Ok(Message::Ping(_))) => continue,
+            other => panic!("message {i}: {other:?}"),
+        }
+        i += 1;
+    }
+    writer.join().unwrap();
+    loop {
+        match tokio::time::timeout(PATIENCE, raw.next()).await.expect("no close within the patience") {
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(Message::Close(Some(frame)))) => break assert_eq!(u16::from(frame.code), 1000),
+            other => panic!("expected the close frame, got {other:?}"),
+        }
+    }
+    assert_eq!(remote.closed().await.by, ClosedBy::Local);
+    server.close(1001, "").await;
+}

@@ -1,0 +1,219 @@
+//! Writing from the host's thread: a plain TCP socket shared between the
+//! driver (through tungstenite, as its stream) and [`Link::send`], which
+//! frames a batch and writes it at once with a non-blocking write, without
+//! waking the driver. A hop to the driver's thread costs a wake-up of tens
+//! of microseconds on a small machine; a `send(2)` from the host's thread
+//! costs a few.
+//!
+//! Order: every byte, whoever frames it, goes through one [`Outbound`] queue
+//! under one lock. A write that the socket does not take whole leaves the
+//! rest queued, and nothing is written past a queued byte, so frames never
+//! interleave. The driver is told (`backlog`) and flushes the queue when the
+//! socket is writable again. Tungstenite's own frames (pongs, pings, close)
+//! are accepted whole by `poll_write` for the same reason: its buffer never
+//! holds half a frame that a host write could overtake.
+//!
+//! TLS streams cannot be written to from outside their state machine: a
+//! `wss://` link keeps sending through the driver.
+//!
+//! [`Link::send`]: super::Link::send
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{ready, Context, Poll};
+
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+
+/// Bytes accepted for the socket and not written yet.
+#[derive(Default)]
+struct Outbound {
+    queue: Vec<u8>,
+    /// How much of `queue` is written already.
+    sent: usize,
+    /// The connection is ending: host writes are dropped (the driver's close
+    /// frame must be the last frame).
+    closing: bool,
+}
+
+impl Outbound {
+    fn is_empty(&self) -> bool {
+        self.sent == self.queue.len()
+    }
+
+    fn consumed(&mut self, n: usize) {
+        self.sent += n;
+        if self.sent == self.queue.len() {
+            self.queue.clear();
+            self.sent = 0;
+        } else if self.sent > (64 << 10) && self.sent * 2 > self.queue.len() {
+            self.queue.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+}
+
+/// The socket and its outbound queue, shared by the driver and the host.
+pub(crate) struct Socket {
+    stream: TcpStream,
+    out: Mutex<Outbound>,
+    /// Signalled when a host write left bytes queued: the driver flushes them.
+    pub(crate) backlog: Notify,
+}
+
+impl Socket {
+    /// Writes `bytes` after whatever is queued; the socket takes what it
+    /// can now, the rest is queued for the driver. Nothing is written once
+    /// the connection is ending.
+    fn write_or_queue(&self, bytes: &[u8]) {
+        let mut out = self.out.lock();
+        if out.closing {
+            return;
+        }
+        let mut rest = bytes;
+        if out.is_empty() {
+            // Any error other than WouldBlock is left for the driver to meet
+            // (and report) when it flushes the queue.
+            if let Ok(n) = self.stream.try_write(rest) {
+                rest = &rest[n..];
+            }
+        }
+        if !rest.is_empty() {
+            out.queue.extend_from_slice(rest);
+            drop(out);
+            self.backlog.notify_one();
+        }
+    }
+
+    /// Drops host writes from now on.
+    pub(crate) fn start_closing(&self) {
+        self.out.lock().closing = true;
+    }
+
+    /// Writes the queue until it is empty or the socket is full.
+    fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut out = self.out.lock();
+        while !out.is_empty() {
+            match self.stream.try_write(&out.queue[out.sent..]) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => out.consumed(n),
+                // try_write cleared the readiness: this registers the waker,
+                // or says the socket became writable again meanwhile.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready!(self.stream.poll_write_ready(cx))?,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The driver's side of a shared socket: tungstenite's stream.
+pub(crate) struct SharedTcp(Arc<Socket>);
+
+impl SharedTcp {
+    pub(crate) fn new(stream: TcpStream) -> Self {
+        SharedTcp(Arc::new(Socket { stream, out: Mutex::default(), backlog: Notify::new() }))
+    }
+
+    pub(crate) fn socket(&self) -> &Arc<Socket> {
+        &self.0
+    }
+
+    pub(crate) fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.0.stream.peer_addr()
+    }
+}
+
+impl AsyncRead for SharedTcp {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.0.stream.poll_read_ready(cx))?;
+            match self.0.stream.try_read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for SharedTcp {
+    /// Accepts all of `buf` (see the module docs); flushing writes the rest.
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let socket = &self.0;
+        let mut out = socket.out.lock();
+        let mut rest = buf;
+        if out.is_empty() {
+            match socket.stream.try_write(rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        out.queue.extend_from_slice(rest);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_drain(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.0.poll_drain(cx))?;
+        Poll::Ready(socket2::SockRef::from(&self.0.stream).shutdown(std::net::Shutdown::Write))
+    }
+}
+
+/// The host's side: frames text messages and writes them from the calling thread.
+pub(crate) struct Direct {
+    /// Weak: the driver owns the socket, and closes it when it ends even
+    /// while the host still holds the link.
+    socket: Weak<Socket>,
+    /// Client frames are masked (RFC 6455 §5.3), server frames are not.
+    masked: bool,
+}
+
+impl Direct {
+    pub(crate) fn new(socket: &Arc<Socket>, masked: bool) -> Self {
+        Direct { socket: Arc::downgrade(socket), masked }
+    }
+
+    /// Frames `texts` into one buffer and writes it (one `send(2)` when the
+    /// socket takes it all). Dropped once the connection is ending.
+    pub(crate) fn send(&self, texts: Vec<String>) {
+        let Some(socket) = self.socket.upgrade() else { return };
+        let mut keys = Vec::new();
+        if self.masked {
+            keys.resize(texts.len() * 4, 0u8);
+            if getrandom::fill(&mut keys).is_err() {
+                // No entropy source: better no message than a predictable mask.
+                return;
+            }
+        }
+        let size: usize = texts.iter().map(|t| t.len() + 14).sum();
+        let mut bytes = Vec::with_capacity(size);
+        for (i, text) in texts.into_iter().enumerate() {
+            let mut frame = Frame::message(text.into_bytes(), OpCode::Data(Data::Text), true);
+            if self.masked {
+                frame.header_mut().mask = Some([keys[4 * i], keys[4 * i + 1], keys[4 * i + 2], keys[4 * i + 3]]);
+            }
+            // Writing into a Vec cannot fail.
+            let _ = frame.format(&mut bytes);
+        }
+        socket.write_or_queue(&bytes);
+    }
+
+    pub(crate) fn start_closing(&self) {
+        if let Some(socket) = self.socket.upgrade() {
+            socket.start_closing();
+        }
+    }
+}
