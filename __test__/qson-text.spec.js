@@ -8,6 +8,7 @@
 const test = require('ava');
 const Q = require('q');
 const { makeCodec } = require('../lib/qson');
+const { Engine } = require('../binding.js');
 const { jsonDataText, revivalOf, AS_PARSED, REVIVE_FORMS, DECODE_ALL } = require('../lib/qson-text');
 
 function codecs() {
@@ -178,6 +179,17 @@ test('revivalOf tells plain text, forms to revive in place, and paths or escapes
         t.is(revivalOf(text), DECODE_ALL, text);
     }
     t.is(revivalOf('{"$x":"@x","a":["%!"],"b":"x$"}'), AS_PARSED);
+});
+
+test('the scan of the engine (payloadRevival) answers what revivalOf answers', (t) => {
+    const engine = new Engine({});
+    const generate = generator(11);
+    for (let i = 0; i < 2000; i++) {
+        let payload = JSON.stringify(generate());
+        if (i % 3 === 0) payload = payload.replace(/"\$/g, '"\\u0024');
+        engine.receive(`{"type":"resolve","to":"nobody","resolution":${payload}}`);
+        t.is(engine.payloadRevival, revivalOf(payload), payload);
+    }
 });
 
 // Rejections and imported references compared by what they hold.

@@ -223,7 +223,7 @@ function open(port, local, options) {
         const deferred = slots.take(delivery.slot);
         session.answered(deferred, delivery.payload);
         try {
-          deferred.resolve(codec.decodeText(delivery.payload));
+          deferred.resolve(codec.decodeText(delivery.payload, delivery.revival));
         } catch (error) {
           deferred.reject(error);
         }
@@ -232,7 +232,7 @@ function open(port, local, options) {
       case NOTIFY: {
         const deferred = slots.get(delivery.slot);
         try {
-          const progress = codec.decodeText(delivery.payload);
+          const progress = codec.decodeText(delivery.payload, delivery.revival);
           // Progress is data: a rejection sent as progress must not raise
           // an 'unhandledRejection' in this process.
           if (Q.isPromise(progress) && progress.inspect().state === "rejected") progress.catch(() => {});
@@ -281,7 +281,7 @@ function open(port, local, options) {
     const to = delivery.answerTo;
     let response;
     try {
-      const args = codec.decodeText(delivery.payload);
+      const args = codec.decodeText(delivery.payload, delivery.revival);
       response = dispatchLocal(target, OP_NAMES[delivery.op], args, options);
     } catch (error) {
       response = Q.reject(error);

@@ -132,8 +132,9 @@ function depthError(maxDepth) {
  *   without asking it (without isPassByReference this always holds).
  *
  * encodeText(value) -> JSON.stringify(encode(value)), faster for plain JSON
- * data (lib/qson-text.js). decodeText(text) -> decode(JSON.parse(text)),
- * faster when the text holds no QSON form; it throws JSON.parse's
+ * data (lib/qson-text.js). decodeText(text, revival?) -> decode(JSON.parse(text)),
+ * faster when the text holds no QSON form (`revival`: what revivalOf(text)
+ * would answer, when the caller knows it already); it throws JSON.parse's
  * SyntaxError on bad text, and relies on the text's nesting having been
  * limited already (the engine refuses deeper messages) when it holds no
  * QSON form, since then no walk counts it.
@@ -376,9 +377,9 @@ function makeCodec(hooks, options) {
             var json = plainIsCopied ? fast.jsonDataText(value, maxDepth, special) : undefined;
             return json !== undefined ? json : JSON.stringify(encode(value));
         },
-        decodeText: function decodeText(json) {
+        decodeText: function decodeText(json, revival) {
             var tree = JSON.parse(json);
-            switch (fast.revivalOf(json)) {
+            switch (revival === undefined ? fast.revivalOf(json) : revival) {
                 case fast.AS_PARSED: return tree;
                 case fast.REVIVE_FORMS: return reviveForms(tree, 0);
                 default: return decode(tree);

@@ -9,6 +9,7 @@
 const KIND = 0, SLOT = 1, OP = 2, PAYLOAD = 3, ANSWER_TO = 5, RELEASED_COUNT = 7, RELEASED_SLOTS = 8;
 const ABSENT = 0xffffffff;
 const REFUSED = 5;
+const LARGE_PAYLOAD = 4096; // UTF-16 units
 // Room for the slots freed by the releases one call carries (a peer sends
 // those queued since its last call: usually one, the last answer's).
 const RELEASED_ROOM = 32;
@@ -27,11 +28,16 @@ function makeReceive(engine, release) {
     else for (let i = 0; i < released; i++) release(meta[RELEASED_SLOTS + i]);
     const kind = meta[KIND];
     if (kind === REFUSED) return engine.takeRefusal();
+    const payload = meta[PAYLOAD] === ABSENT ? undefined : text.slice(meta[PAYLOAD], meta[PAYLOAD + 1]);
     return {
       kind,
       slot: meta[SLOT],
       op: meta[OP],
-      payload: meta[PAYLOAD] === ABSENT ? undefined : text.slice(meta[PAYLOAD], meta[PAYLOAD + 1]),
+      payload,
+      // For a large payload, what the engine's scan learnt for the decoder
+      // (lib/qson.js decodeText); a small one is searched in JS, cheaper
+      // than one more napi call.
+      revival: payload !== undefined && payload.length > LARGE_PAYLOAD ? engine.payloadRevival : undefined,
       answerTo:
         escapedAnswerTo != null
           ? escapedAnswerTo

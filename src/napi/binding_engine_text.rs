@@ -1,6 +1,8 @@
-//! Envelopes the host completes itself, so that a large payload's text
-//! never crosses into the engine and back (two copies and two UTF-8
-//! conversions of a 1 MB answer otherwise; bench/ payload).
+//! What lets the host skip work on a large payload's text (bench/ payload):
+//! envelopes it completes itself, so the text never crosses into the engine
+//! and back (two copies and two UTF-8 conversions of a 1 MB answer
+//! otherwise), and what the engine's scan of an incoming text learnt for
+//! the host's decoder.
 
 use napi_derive::napi;
 
@@ -14,5 +16,14 @@ impl BindingEngine {
     #[napi(catch_unwind)]
     pub fn answer_head(&mut self, to: String) -> String {
         self.inner.answer_head(&to)
+    }
+
+    /// What the payload of the last accepted message needs from the QSON
+    /// decoder beyond JSON.parse: 0 nothing, 1 its {"%"}, {"!"}, {"@"} forms
+    /// decoded in place, 2 the general decoder (lib/qson-text.js `revivalOf`
+    /// answers the same from the text, at the cost of another search).
+    #[napi(getter)]
+    pub fn payload_revival(&self) -> u32 {
+        self.inner.last_revival() as u32
     }
 }

@@ -4,7 +4,7 @@ use serde_json::value::RawValue;
 
 use super::error::ProtocolError;
 use super::extensions::{Negotiation, PendingReleases, RecentIds};
-use super::message::{self, Envelope, Limits};
+use super::message::{self, Envelope, Limits, Revival};
 use super::salvage::{salvage, Salvage};
 use crate::tables::{IdSource, Local, Locals, Slot};
 
@@ -155,6 +155,8 @@ pub struct Connection {
     pub(super) last_question: Option<String>,
     /// See [`Connection::released_with_call`].
     pub(super) released_with_call: Vec<Slot>,
+    /// See [`Connection::last_revival`].
+    revival: Revival,
 }
 
 impl Connection {
@@ -178,7 +180,14 @@ impl Connection {
             cancelled: RecentIds::default(),
             last_question: None,
             released_with_call: Vec::new(),
+            revival: Revival::default(),
         }
+    }
+
+    /// What the payload of the last message `receive` accepted needs from
+    /// the host's decoder beyond `JSON.parse` (see [`Revival`]).
+    pub fn last_revival(&self) -> Revival {
+        self.revival
     }
 
     /// Parses and routes one incoming message text.
@@ -187,10 +196,11 @@ impl Connection {
             return Err(Refusal { error: ProtocolError::Closed, reply: None, question: None });
         }
         self.released_with_call.clear();
-        let envelope = message::parse(text, &self.limits).map_err(|error| {
+        let (envelope, revival) = message::parse_scanned(text, &self.limits).map_err(|error| {
             self.stats.malformed += 1;
             self.refuse_malformed(text, error)
         })?;
+        self.revival = revival;
         Ok(match envelope {
             Envelope::Send { to, from, op, args, release } => {
                 // The releases the call carries go first, as a `release`

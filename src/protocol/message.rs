@@ -92,10 +92,29 @@ impl Default for Limits {
 /// Parses one message text. Rejects oversized and over-deep text before the
 /// JSON parser sees it, so hostile nesting cannot exhaust the stack.
 pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Envelope<'a>, ProtocolError> {
+    parse_scanned(text, limits).map(|(envelope, _)| envelope)
+}
+
+/// [`parse`], with the [`Revival`] the envelope's payload needs.
+pub fn parse_scanned<'a>(text: &'a str, limits: &Limits) -> Result<(Envelope<'a>, Revival), ProtocolError> {
     if text.len() > limits.max_message_bytes {
         return Err(ProtocolError::TooLarge { bytes: text.len(), limit: limits.max_message_bytes });
     }
-    check_depth(text, limits.max_depth)?;
+    let revival = scan(text, limits.max_depth)?;
+    let envelope = parse_envelope(text)?;
+    // A missing resolution stands for the {"%":"undefined"} form.
+    let revival = match &envelope {
+        Envelope::Resolve { resolution, .. } | Envelope::Notify { resolution, .. }
+            if std::ptr::eq(*resolution, UNDEFINED_RESOLUTION.as_ref()) =>
+        {
+            revival.max(Revival::ReviveForms)
+        }
+        _ => revival,
+    };
+    Ok((envelope, revival))
+}
+
+fn parse_envelope(text: &str) -> Result<Envelope<'_>, ProtocolError> {
     // serde would also read a struct from an array; the protocol wants an object.
     if !text.trim_start().starts_with('{') {
         return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
@@ -232,23 +251,58 @@ fn string_field<'a>(value: &'a RawValue, field: &'static str) -> Result<Cow<'a, 
         .map_err(|e| ProtocolError::from_json(&e))
 }
 
-/// Counts bracket nesting outside strings without recursion.
-fn check_depth(text: &str, max_depth: usize) -> Result<(), ProtocolError> {
+/// What the host's QSON decoder must do, beyond `JSON.parse`, with the
+/// payload of a message, as learnt from the whole message text (so it may
+/// ask for more than the payload needs, never less). Mirrored in
+/// lib/qson-text.js (`revivalOf`, which answers the same from JS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[repr(u32)]
+pub enum Revival {
+    /// No string is exactly `$`, `%`, `!` or `@` and none holds an escape:
+    /// no object can be a QSON form and no key is escaped.
+    #[default]
+    AsParsed = 0,
+    /// Some string is exactly `%`, `!` or `@` (a form, perhaps), none is `$`
+    /// and none holds an escape: forms can be decoded where they are.
+    ReviveForms = 1,
+    /// A `$` string (a path, perhaps) or an escape somewhere.
+    DecodeAll = 2,
+}
+
+/// One pass over the text, before the JSON parser sees it: bracket nesting
+/// outside strings (counted without recursion, refused past `max_depth`)
+/// and the [`Revival`] the payload needs. Inside strings only `"` and `\`
+/// stop the inner loop, which is most of the bytes.
+fn scan(text: &str, max_depth: usize) -> Result<Revival, ProtocolError> {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut revival = Revival::AsParsed;
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &byte in text.as_bytes() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
+    let mut i = 0;
+    while i < n {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                i = start;
+                loop {
+                    while i < n && bytes[i] != b'"' && bytes[i] != b'\\' {
+                        i += 1;
+                    }
+                    if i < n && bytes[i] == b'\\' {
+                        revival = Revival::DecodeAll;
+                        i += 2;
+                        continue;
+                    }
+                    break; // at the closing quote, or past the end (the parser reports it)
+                }
+                if i == start + 1 {
+                    match bytes[start] {
+                        b'$' => revival = Revival::DecodeAll,
+                        b'%' | b'!' | b'@' => revival = revival.max(Revival::ReviveForms),
+                        _ => {}
+                    }
+                }
             }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max_depth {
@@ -258,8 +312,9 @@ fn check_depth(text: &str, max_depth: usize) -> Result<(), ProtocolError> {
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
-    Ok(())
+    Ok(revival)
 }
 
 /// Appends `text` as a JSON string literal, escaped exactly as `JSON.stringify` does.
@@ -436,6 +491,23 @@ mod tests {
         // Brackets inside strings do not count.
         let quoted = format!(r#"{{"type":"resolve","to":"A","resolution":"{}"}}"#, "[".repeat(5000));
         assert!(parse(&quoted, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn revival_tells_plain_text_forms_and_paths_or_escapes() {
+        let revival = |payload: &str| {
+            let text = format!(r#"{{"type":"resolve","to":"A","resolution":{payload}}}"#);
+            parse_scanned(&text, &Limits::default()).unwrap().1
+        };
+        assert_eq!(revival(r#"{"$x":"@x","a":["%!"],"b":"x$","c":""}"#), Revival::AsParsed);
+        for forms in [r#"{"%":"NaN"}"#, r#"[{"!":1}]"#, r#"{"@":"id","type":"object"}"#, r#"["%"]"#] {
+            assert_eq!(revival(forms), Revival::ReviveForms, "{forms}");
+        }
+        for paths in [r#"{"$":""}"#, r#"[{"%":"NaN"},{"$":"/0"}]"#, r#"{"a\\@":1}"#, r#"["\n"]"#, r#"{"\u0024":"/"}"#] {
+            assert_eq!(revival(paths), Revival::DecodeAll, "{paths}");
+        }
+        let missing = parse_scanned(r#"{"type":"resolve","to":"A"}"#, &Limits::default()).unwrap().1;
+        assert_eq!(missing, Revival::ReviveForms, "a missing resolution is the undefined form");
     }
 
     #[test]

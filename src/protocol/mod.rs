@@ -11,4 +11,4 @@ mod property_tests;
 
 pub use connection::{Connection, Delivery, Op, Options, Refusal, Stats};
 pub use error::ProtocolError;
-pub use message::Limits;
+pub use message::{Limits, Revival};
