@@ -7,6 +7,8 @@
 // target keep their order across held, pipelined and direct sends.
 
 const test = require('ava');
+const v8 = require('v8');
+const vm = require('vm');
 const Q = require('q');
 const Connection = require('..');
 const { Connection: Connection061 } = require('./helpers/q-connection-061');
@@ -14,6 +16,9 @@ const { recordingLink, envelopes, types, sleep, until } = require('./helpers/wir
 const { Chain, Log, chain } = require('./helpers/chain');
 
 const DELAY = 30;
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
 
 function service() {
     const log = new Log();
@@ -141,5 +146,34 @@ test('a chain on a held result is held with it and pipelined in order', async (t
     const results = [start.invoke('next').invoke('next').invoke('value'), start.invoke('value'), chain(a.remote)];
     t.deepEqual(await Q.all(results), [2, 0, 3]);
     t.is(answersBeforeLastSend(link.timeline), 0);
+    link.close(new Error('done'));
+});
+
+test('a question asked before the hello and never awaited is cancelled once collected, if the hello agreed', async (t) => {
+    const link = recordingLink({ delay: 5 });
+    const a = Connection.open(link.a, null);
+    const b = Connection.open(link.b, { park: () => Q.defer().promise, start: () => new Chain(0) });
+    const b061 = recordingLink({ delay: 5 });
+    Connection061(b061.b, { park: () => Q.defer().promise });
+    const old = Connection.open(b061.a, null);
+    (() => {
+        a.remote.invoke('park'); // dropped at once, before any hello
+        old.remote.invoke('park');
+    })();
+    t.is(a.stats().questions, 1);
+    await until(() => a.peerHas('pipeline'));
+    await until(() => {
+        gc();
+        return a.stats().questions === 0;
+    });
+    await until(() => b.stats().answers === 0, 2000); // the release reached B
+    t.true(envelopes(link.log.ab).some((m) => m.type === 'release' || m.release), 'released');
+    // With 0.6.1 nothing is cancelled: the question waits, as 0.6.1's does.
+    for (let i = 0; i < 3; i++) {
+        gc();
+        await sleep(20);
+    }
+    t.is(old.stats().questions, 1);
+    t.is(await a.remote.invoke('start').invoke('value'), 0);
     link.close(new Error('done'));
 });

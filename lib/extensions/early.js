@@ -43,10 +43,13 @@ class Early {
    * The promise for the answer to a question asked while `holding`; the
    * answer settles `deferred`; `send(op, args)` sends a message addressed
    * to the question id (and returns the promise for its answer).
+   * `onAwaited` is called, once, the first time someone waits for the
+   * answer (as for lib/extensions/pipeline.js's promise).
    */
-  promise(deferred, send) {
+  promise(deferred, send, onAwaited) {
     const inner = deferred.promise;
     const early = this;
+    let awaited = false;
     // Held messages, each { op, args, result: Q deferred }; null once released.
     let queue = null;
     const record = {
@@ -81,6 +84,10 @@ class Early {
     const promise = Object.create(Q.makePromise.prototype);
     promise.promiseDispatch = function promiseDispatch(resolve, op, operands) {
       const routed = REMOTE_OPS.has(op) ? route(op, operands) : null;
+      if (!awaited && op === "when") {
+        awaited = true;
+        onAwaited();
+      }
       if (routed === null) inner.promiseDispatch(resolve, op, operands);
       else if (resolve) resolve(routed);
     };

@@ -41,7 +41,9 @@ class Session {
     this.closed = false;
     // A pending answer's promise that nobody waits for and nobody holds any
     // more: the answering side may drop its interest (cancellation).
-    this.unheld = new FinalizationRegistry((questionId) => this.cancel(questionId));
+    // (Registered before the hello too: those are cancelled only if the
+    // hello agreed on pipeline; a 0.6.1 peer keeps 0.6.1's behaviour.)
+    this.unheld = new FinalizationRegistry((questionId) => this.negotiation.pipeline && this.cancel(questionId));
     // Messages to questions asked before the peer's hello (lib/extensions/early.js).
     this.early = new Early(negotiation, offeredExtensions(options.extensions));
     // Answers that come back as our own values (lib/extensions/embargo.js).
@@ -63,14 +65,12 @@ class Session {
       deferred.pipelined = questionId;
       return ask(questionId, nextOp, args);
     };
-    if (this.early.holding) return this.early.promise(deferred, send);
-    if (!pipelining) return deferred.promise;
+    if (!pipelining && !this.early.holding) return deferred.promise;
     const token = {};
-    const promise = pipelinedPromise(
-      deferred,
-      send,
-      () => this.unheld.unregister(token)
-    );
+    const awaited = () => this.unheld.unregister(token);
+    const promise = this.early.holding
+      ? this.early.promise(deferred, send, awaited)
+      : pipelinedPromise(deferred, send, awaited);
     this.unheld.register(promise, questionId, token);
     return promise;
   }
