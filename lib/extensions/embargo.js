@@ -41,7 +41,9 @@ class Embargoes {
     this.transmit = transmit;
     // Embargoes whose marker has not come back (read on every incoming call).
     this.waiting = 0;
-    this.byMarker = new Map(); // marker args text -> Embargo
+    // marker args text -> Embargo; made on the first embargo (most
+    // connections never need one, and a server may hold thousands).
+    this.byMarker = null;
     this.count = 0;
   }
 
@@ -65,6 +67,7 @@ class Embargoes {
     }
     this.transmit(envelope);
     this.waiting++;
+    if (this.byMarker === null) this.byMarker = new Map();
     this.byMarker.set(args, embargo);
     const resolve = deferred.resolve;
     deferred.resolve = (value) => resolve(embargo.promise(value));
@@ -75,7 +78,7 @@ class Embargoes {
    * embargo and is applied to a blank object instead.
    */
   arrived(delivery, target) {
-    if (delivery.op !== GET) return target;
+    if (delivery.op !== GET || this.byMarker === null) return target;
     const embargo = this.byMarker.get(delivery.payload);
     if (embargo === undefined) return target;
     embargo.lift();
