@@ -74,13 +74,14 @@ function memoryTable(results) {
     mb(m.rssAfter),
     Math.round((m.rssAfter - m.rssBefore) / Math.max(1, m.calls)).toLocaleString("en-US"),
     m.stats ? String(m.stats.exports) : "—",
+    m.stats && m.stats.peakExports !== undefined ? m.stats.peakExports.toLocaleString("en-US") : "—",
     m.stats ? String(m.stats.questions) : "—",
     m.stats ? String(m.stats.slots) : "—",
     m.seconds.toFixed(1),
     m.error ? `stopped: ${m.error}` : "",
   ]);
   return markdownTable(
-    ["memory: calls passing a callback", "calls", "RSS before (MB)", "RSS after (MB)", "growth (bytes/call)", "exports", "questions", "slots", "seconds", "note"],
+    ["memory: calls passing a callback", "calls", "RSS before (MB)", "RSS after (MB)", "growth (bytes/call)", "exports", "peak exports", "questions", "slots", "seconds", "note"],
     rows
   );
 }
@@ -119,8 +120,10 @@ ${memoryTable(results)}
   The in-process baseline is \`JSON.parse(JSON.stringify(value))\` in one thread.
 - **raw echo**: no RPC layer; the same JSON message shape as a q-connection call, parsed on
   both sides, answers matched by id.
-- **memory**: a fresh process per peer; RSS after a full GC in both threads, before and
-  after the calls. q-connection 0.6.1 keeps every exported callback, so it runs at most
+- **memory**: a fresh process per peer, server in a worker thread, waves of 1,000 calls in
+  flight each passing a fresh callback; RSS after a full GC in both threads, after a warm-up
+  of 5% of the calls (at most 50,000) and after the calls. *peak exports*: the most callbacks the client held
+  exported at once (reference release, docs/PROTOCOL-EXTENSIONS.md). q-connection 0.6.1 keeps every exported callback, so it runs at most
   100,000 calls.
 `;
 }
