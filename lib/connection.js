@@ -108,7 +108,7 @@ function open(port, local, options) {
   // Extension state (lib/extensions/session.js); it sends only after open.
   const session = new Session(engine, slots, negotiation, options, (text) => {
     if (!closedError) channel.send(text);
-  });
+  }, ask);
   const imports = new Imports(engine, negotiation, makeRemote, wrapFunction, () => session.scheduleFlush());
 
   const portOptions = {
@@ -164,8 +164,8 @@ function open(port, local, options) {
       return Q.reject(new TypeError(`operation "${op}" cannot be sent to a remote object`));
     }
     if (closedError) return Q.reject(closedError);
-    const deferred = Q.defer();
-    const slot = slots.put(deferred);
+    const question = session.newQuestion(); // lib/question.js: settled like a Q deferred
+    const slot = slots.put(question);
     let envelope;
     try {
       envelope = engine.ask(id, code, codec.encodeText(args), slot);
@@ -175,7 +175,7 @@ function open(port, local, options) {
     }
     session.asked();
     channel.send(envelope);
-    return session.question(deferred, op, ask);
+    return session.question(question, envelope, op);
   }
 
   // A fault inside the engine (a Rust panic, caught at the napi boundary and

@@ -70,7 +70,7 @@ class Embargoes {
     if (this.byMarker === null) this.byMarker = new Map();
     this.byMarker.set(args, embargo);
     const resolve = deferred.resolve;
-    deferred.resolve = (value) => resolve(embargo.promise(value));
+    deferred.resolve = (value) => resolve.call(deferred, embargo.promise(value));
   }
 
   /**

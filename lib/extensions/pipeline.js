@@ -2,20 +2,16 @@
 
 // True pipelining (docs/PROTOCOL-EXTENSIONS.md, "pipeline").
 //
-// Asking side: the promise for a pending answer forwards each message at
-// once as a `send` addressed to the question's own id, so a chain
-// `remote.invoke("a").invoke("b")` costs one round trip, not two. Once the
-// answer has arrived, messages go to what it resolved to, as in 0.6.1.
+// Asking side (lib/question.js): the promise for a pending answer forwards
+// each message at once as a `send` addressed to the question's own id, so a
+// chain `remote.invoke("a").invoke("b")` costs one round trip, not two. Once
+// the answer has arrived, messages go to what it resolved to, as in 0.6.1.
 //
 // Answering side: the response to each call of a pipelining peer is kept in
 // an `Answer` under the asker's id (the engine's answers table) until the
 // asker releases it. A message sent to a pending answer waits in the
 // answer's queue and is applied, in arrival order, to what the answer
 // settles to, before any message that arrives later.
-
-const Q = require("q");
-
-const REMOTE_OPS = new Set(["get", "set", "put", "delete", "post", "apply", "keys"]);
 
 /**
  * The answering side's record of one kept answer. `call(run)` applies `run`
@@ -48,39 +44,4 @@ class Answer {
   }
 }
 
-/**
- * The asking side's promise for the answer to question `questionId`, which
- * `deferred` will settle. While the answer is pending, every remote operation
- * is sent at once through `send(op, args)` (addressed to the question id);
- * `then` and everything else wait on `deferred` as usual. `onAwaited` is
- * called, once, the first time someone waits for the answer (so it must not
- * be cancelled when this promise is collected).
- */
-function pipelinedPromise(deferred, send, onAwaited) {
-  const inner = deferred.promise;
-  let awaited = false;
-  const promise = Object.create(Q.makePromise.prototype);
-  const pending = () => inner.inspect().state === "pending";
-  promise.promiseDispatch = function promiseDispatch(resolve, op, operands) {
-    if (op !== "when" && REMOTE_OPS.has(op) && pending()) {
-      const result = send(op, operands);
-      if (resolve) resolve(result);
-      return;
-    }
-    if (!awaited && op === "when") {
-      awaited = true;
-      onAwaited();
-    }
-    inner.promiseDispatch(resolve, op, operands);
-  };
-  // Sends at once, without Q's tick, as the promises for far objects do
-  // (lib/connection.js makeRemote), so both kinds keep one order.
-  promise.dispatch = function dispatch(op, args) {
-    if (REMOTE_OPS.has(op) && pending()) return send(op, args);
-    return Q.makePromise.prototype.dispatch.call(promise, op, args);
-  };
-  promise.inspect = () => inner.inspect();
-  return promise;
-}
-
-module.exports = { Answer, pipelinedPromise };
+module.exports = { Answer };

@@ -6,10 +6,16 @@
 // here is inert until the peer's hello agrees on an extension, except the
 // `timeout` option, which works with any peer.
 
-const { Answer, pipelinedPromise } = require("./pipeline");
+const { Answer } = require("./pipeline");
+const { Question } = require("../question");
 const { Early } = require("./early");
 const { Embargoes } = require("./embargo");
 const { offeredExtensions } = require("./index");
+
+// A question's envelope up to this length is kept to read its id from when
+// needed; a longer one (large arguments) is not kept alive for that.
+const MAX_KEPT_ENVELOPE = 1024;
+const FROM = '"from":"';
 
 // Releases wait for our next call, at most this long, or until this many.
 const RELEASE_IDLE_MS = 200;
@@ -25,8 +31,9 @@ class Session {
    * @param negotiation the connection's Negotiation.
    * @param options `{ timeout }`: ms after which a call rejects (absent or 0: never).
    * @param transmit (text) => void, sends one envelope unless closed.
+   * @param ask (to, op, args) => promise, sends a call (to pipeline).
    */
-  constructor(engine, slots, negotiation, options, transmit) {
+  constructor(engine, slots, negotiation, options, transmit, ask) {
     this.engine = engine;
     this.slots = slots;
     this.negotiation = negotiation;
@@ -43,47 +50,67 @@ class Session {
     // more: the answering side may drop its interest (cancellation).
     // (Registered before the hello too: those are cancelled only if the
     // hello agreed on pipeline; a 0.6.1 peer keeps 0.6.1's behaviour.)
-    this.unheld = new FinalizationRegistry((questionId) => this.negotiation.pipeline && this.cancel(questionId));
+    // Held: the question's `asked` (its envelope or id), never the question.
+    this.unheld = new FinalizationRegistry((asked) => this.negotiation.pipeline && this.cancel(questionId(asked)));
+    // How a pending question's promise pipelines and reports being awaited
+    // (lib/question.js).
+    this.pipe = {
+      send: (question, op, args) => {
+        const id = questionId(question.asked);
+        // Marks the question as pipelined to, for the embargo (`answered`).
+        question.pipelined = id;
+        return ask(id, op, args);
+      },
+      awaited: (question) => {
+        if (!question.watched) return;
+        question.watched = false;
+        this.unheld.unregister(question);
+      },
+    };
     // Messages to questions asked before the peer's hello (lib/extensions/early.js).
     this.early = new Early(negotiation, offeredExtensions(options.extensions));
     // Answers that come back as our own values (lib/extensions/embargo.js).
     this.embargoes = new Embargoes(engine, slots, transmit);
   }
 
+  /** The record of a call about to be asked (put in its slot). */
+  newQuestion() {
+    return new Question(this.pipe, this.negotiation.pipeline);
+  }
+
   /**
-   * Called right after `engine.ask` sent a call whose answer settles
-   * `deferred` (kept in `slot`). Returns the promise the caller gets.
-   * `ask(to, op, args)` sends a further call.
+   * Called right after `engine.ask` made `envelope`, the call whose answer
+   * settles `question`. Returns the promise the caller gets.
    */
-  question(deferred, op, ask) {
-    const pipelining = this.negotiation.pipeline;
-    if (!pipelining && !this.timeout && !this.early.holding) return deferred.promise;
-    const questionId = this.engine.lastQuestion;
-    if (this.timeout) this.arm(deferred, questionId, op);
-    // Marks the question as pipelined to, for the embargo (`answered`).
-    const send = (nextOp, args) => {
-      deferred.pipelined = questionId;
-      return ask(questionId, nextOp, args);
-    };
-    if (!pipelining && !this.early.holding) return deferred.promise;
-    const token = {};
-    const awaited = () => this.unheld.unregister(token);
+  question(question, envelope, op) {
+    const pipelining = question.pipelining;
+    if (!pipelining && !this.timeout && !this.early.holding) return question.promise;
+    // The id is read from the envelope only when needed (pipelining to the
+    // question, cancelling it): the engine's lastQuestion getter cost a
+    // crossing and a string per call.
+    question.asked = envelope.length <= MAX_KEPT_ENVELOPE ? envelope : this.engine.lastQuestion;
+    if (this.timeout) this.arm(question, op);
+    if (!pipelining && !this.early.holding) return question.promise;
     const promise = this.early.holding
-      ? this.early.promise(deferred, send, awaited)
-      : pipelinedPromise(deferred, send, awaited);
-    this.unheld.register(promise, questionId, token);
+      ? this.early.promise(question, (nextOp, args) => this.pipe.send(question, nextOp, args), () => this.pipe.awaited(question))
+      : question.promise;
+    // Unregistered (`pipe.awaited`) once someone waits or it settles; the
+    // question itself is the token, as its slot holds it anyway.
+    this.unheld.register(promise, question.asked, question);
+    question.watched = true;
     return promise;
   }
 
-  arm(deferred, questionId, op) {
+  arm(question, op) {
+    const id = questionId(question.asked);
     const ms = this.timeout;
     const timer = setTimeout(() => {
-      if (this.cancel(questionId)) {
-        deferred.reject(new Error(`q-connection-rs: call "${op}" got no answer within ${ms} ms (option timeout)`));
+      if (this.cancel(id)) {
+        question.reject(new Error(`q-connection-rs: call "${op}" got no answer within ${ms} ms (option timeout)`));
       }
     }, ms);
     // Not unref'd: like the call itself, its deadline keeps the process up.
-    deferred.timer = timer;
+    question.timer = timer;
   }
 
   /** Gives up a pending question; true when it was still pending. */
@@ -91,8 +118,8 @@ class Session {
     if (this.closed) return false;
     const slot = this.engine.cancel(questionId);
     if (slot == null) return false;
-    const deferred = this.slots.take(slot);
-    if (deferred && deferred.timer) clearTimeout(deferred.timer);
+    const question = this.slots.take(slot);
+    if (question && question.timer) clearTimeout(question.timer);
     this.scheduleFlush();
     return true;
   }
@@ -145,8 +172,10 @@ class Session {
    * costs the peer memory, never correctness. Lazy on purpose: a release
    * per answer would add a message per call, and a write to a peer that is
    * going away turns into its close cause. One timer serves many releases:
-   * it is armed when the first is queued and, when it fires, sends only if
-   * no call has carried them meanwhile (a timer per answer cost ~1 us).
+   * it is armed when the first is queued and, when it fires, sends what
+   * no call has carried meanwhile (a timer per answer cost ~1 us). It asks
+   * the engine even when `queued` is 0: a call to an answer leaves that
+   * answer's release queued (the embargo marker).
    */
   scheduleFlush() {
     if (this.closed) return;
@@ -157,7 +186,7 @@ class Session {
     if (this.flushTimer) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null;
-      if (this.queued) this.flush();
+      this.flush();
     }, RELEASE_IDLE_MS);
     // A release is owed to a live peer only: it never keeps the process up.
     if (typeof this.flushTimer.unref === "function") this.flushTimer.unref();
@@ -184,6 +213,15 @@ class Session {
     this.closed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
   }
+}
+
+/** The question id in `asked`: an id, or the `send` envelope that carries it. */
+function questionId(asked) {
+  if (asked.charCodeAt(0) !== 123 /* { */) return asked;
+  // The first `"from":"` is the field: inside a JSON string (the `to` before
+  // it) every quote is escaped, so the text cannot occur there.
+  const start = asked.indexOf(FROM) + FROM.length;
+  return asked.slice(start, asked.indexOf('"', start));
 }
 
 module.exports = { Session, isAnswer };

@@ -1,0 +1,197 @@
+"use strict";
+
+// One call we asked: the record that the answer settles (what
+// lib/connection.js keeps in the call's slot: `resolve`, `reject`, `notify`,
+// like a Q deferred) and the promise the caller gets. The promise is a real
+// Q promise (it inherits Q's prototype, so `Q.isPromise` holds and every Q
+// method works through `promiseDispatch` and `inspect`, as on the promise of
+// a Q deferred), but state lives in fields and behaviour on prototypes: a Q
+// deferred costs ~10 closures and 4 objects per call, and resolving it with a
+// plain value builds a fulfilled promise of ~10 more closures. With 10,000
+// calls in flight those survive into the old generation and most of the main
+// thread's time went to the collector (bench/ port-flight).
+//
+// Semantics are those of a Q deferred's promise: messages sent while pending
+// are queued and dispatched a Q tick after it settles, in order; a settled
+// question dispatches a Q tick later; progress goes to the `when` listeners.
+// With a pipelining peer (`pipelining`), a remote operation sent while the
+// answer is pending goes at once to the question's id, so a chain costs one
+// round trip (docs/PROTOCOL-EXTENSIONS.md, pipeline); `then` waits as usual.
+
+const Q = require("q");
+
+const QPromise = Q.makePromise;
+const REMOTE_OPS = new Set(["get", "set", "put", "delete", "post", "apply", "keys"]);
+
+const PENDING = 0;
+const FULFILLED = 1; // `value` is the value
+const FOLLOWING = 2; // `value` is the Q promise it resolved to (a rejection, a promise)
+
+/**
+ * The record of a pending call (what lib/connection.js keeps in its slot).
+ * It never references the promises it hands out, so a promise nobody holds
+ * can be collected while the call is pending (cancellation,
+ * lib/extensions/session.js).
+ *
+ * @param pipe the connection's `{ send(question, op, args), awaited(question) }`:
+ *   `send` sends a remote operation to the pending answer and returns the
+ *   promise for its result; `awaited` is called at the first `when` (someone
+ *   waits for the answer) and at settlement, while `watched` is set.
+ * @param pipelining true when the peer agreed on pipelining: remote
+ *   operations go to the pending answer through `pipe.send`.
+ */
+function Question(pipe, pipelining) {
+  this.state = PENDING;
+  this.value = undefined;
+  this.queue = null; // [resolve, op, operands, ...] while pending
+  this.listeners = null; // progress listeners while pending
+  this.pipe = pipe;
+  this.pipelining = pipelining;
+  // The envelope that asked it, or the question id: see lib/extensions/session.js.
+  this.asked = null;
+  this.watched = false;
+  this.timer = null;
+  this.pipelined = undefined; // the question id once pipelined to (lib/extensions/embargo.js)
+}
+
+/** A Q promise for the call's answer; each call makes a new one, all alike. */
+Object.defineProperty(Question.prototype, "promise", {
+  get() {
+    return new QuestionPromise(this);
+  },
+});
+
+Question.prototype.dispatchMessage = function dispatchMessage(resolve, op, operands) {
+  if (this.state === PENDING) {
+    if (this.pipelining && op !== "when" && REMOTE_OPS.has(op)) {
+      const result = this.pipe.send(this, op, operands);
+      if (resolve) resolve(result);
+      return;
+    }
+    if (op === "when") {
+      if (this.watched) this.pipe.awaited(this);
+      if (operands[1]) (this.listeners || (this.listeners = [])).push(operands[1]);
+    }
+    (this.queue || (this.queue = [])).push(resolve, op, operands);
+    return;
+  }
+  Q.nextTick(() => this.dispatchSettled(resolve, op, operands));
+};
+
+Question.prototype.inspect = function inspect() {
+  if (this.state === PENDING) return { state: "pending" };
+  if (this.state === FULFILLED) return { state: "fulfilled", value: this.value };
+  return this.value.inspect();
+};
+
+Question.prototype.resolve = function resolve(value) {
+  if (this.state !== PENDING) return;
+  if (value instanceof QPromise || Q.isPromiseAlike(value)) this.settle(FOLLOWING, Q(value));
+  else this.settle(FULFILLED, value);
+};
+
+Question.prototype.fulfill = function fulfill(value) {
+  if (this.state === PENDING) this.settle(FULFILLED, value);
+};
+
+Question.prototype.reject = function reject(reason) {
+  if (this.state === PENDING) this.settle(FOLLOWING, Q.reject(reason));
+};
+
+Question.prototype.notify = function notify(progress) {
+  if (this.state !== PENDING || this.listeners === null) return;
+  for (const listener of this.listeners) Q.nextTick(() => listener(progress));
+};
+
+Question.prototype.settle = function settle(state, value) {
+  this.state = state;
+  this.value = value;
+  this.listeners = null;
+  if (this.watched) this.pipe.awaited(this);
+  const queue = this.queue;
+  if (queue === null) return;
+  this.queue = null;
+  // One tick for the whole queue: Q's deferred schedules one per message,
+  // back to back, which runs them in the same order.
+  Q.nextTick(() => {
+    for (let i = 0; i < queue.length; i += 3) this.dispatchSettled(queue[i], queue[i + 1], queue[i + 2]);
+  });
+};
+
+// A Q tick after settlement: what Q's promise for the settled value does.
+Question.prototype.dispatchSettled = function dispatchSettled(resolve, op, operands) {
+  if (this.state === FOLLOWING) {
+    this.value.promiseDispatch(resolve, op, operands);
+    return;
+  }
+  let result;
+  try {
+    result = applyToValue(this.value, op, operands);
+  } catch (exception) {
+    result = Q.reject(exception);
+  }
+  if (resolve) resolve(result);
+};
+
+// The descriptor of Q.fulfill(value), operation by operation.
+function applyToValue(value, op, operands) {
+  switch (op) {
+    case "when":
+      return value;
+    case "get":
+      return value[operands[0]];
+    case "set":
+      value[operands[0]] = operands[1];
+      return undefined;
+    case "delete":
+      delete value[operands[0]];
+      return undefined;
+    case "post": {
+      const name = operands[0];
+      if (name === null || name === undefined) return value.apply(undefined, operands[1]);
+      return value[name].apply(value, operands[1]);
+    }
+    case "apply":
+      return value.apply(operands[0], operands[1]);
+    case "keys":
+      return Object.keys(value);
+    default:
+      return Q.reject(new Error("Promise does not support operation: " + op));
+  }
+}
+
+/** The Q promise for a Question's answer: a view holding only the record. */
+function QuestionPromise(question) {
+  this.question = question;
+}
+
+QuestionPromise.prototype = Object.create(QPromise.prototype);
+
+QuestionPromise.prototype.promiseDispatch = function promiseDispatch(resolve, op, operands) {
+  this.question.dispatchMessage(resolve, op, operands);
+};
+
+// Sends at once, without Q's tick, as the promises for far objects do
+// (lib/connection.js makeRemote), so both kinds keep one order.
+QuestionPromise.prototype.dispatch = function dispatch(op, args) {
+  const question = this.question;
+  if (question.state === PENDING && question.pipelining && REMOTE_OPS.has(op)) {
+    return question.pipe.send(question, op, args);
+  }
+  return QPromise.prototype.dispatch.call(this, op, args);
+};
+
+QuestionPromise.prototype.inspect = function inspect() {
+  return this.question.inspect();
+};
+
+// Q's deprecated valueOf, as on a deferred's promise.
+QuestionPromise.prototype.valueOf = function valueOf() {
+  const question = this.question;
+  if (question.state === PENDING) return this;
+  if (question.state === FULFILLED) return question.value;
+  const state = question.value.inspect();
+  return state.state === "fulfilled" ? state.value : question.value;
+};
+
+module.exports = { Question, QuestionPromise };
