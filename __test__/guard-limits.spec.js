@@ -59,17 +59,23 @@ test('exports past maxExports fail the answer that needed one, not the connectio
     const stats = peer.handle.stats();
     t.is(stats.exports, 2);
     t.is(stats.exportsRefused, 1);
+    t.is(stats.slots, 1 + 2, 'the root and the two exports: the refused value kept no slot');
 });
 
 test('our own call whose arguments need an export past the limit rejects locally', async (t) => {
     const { port1, port2 } = new MessageChannel();
-    const server = open(port1, { call: (f) => f() });
+    const kept = []; // the server holds the callback, so it is never released
+    const server = open(port1, { call: (f) => { kept.push(f); return f(); } });
     const client = open(port2, {}, { maxExports: 1 });
     t.is(await client.remote.invoke('call', () => 7), 7);
+    // The answer the client kept for the server's call of f() is released.
+    while (client.stats().answers) await new Promise((resolve) => setTimeout(resolve, 20));
+    const slots = client.stats().slots;
     await t.throwsAsync(client.remote.invoke('call', () => 8), {
         message: 'too many exported references: the limit of 1 is reached'
     });
     t.is(client.stats().exportsRefused, 1);
+    t.is(client.stats().slots, slots, 'neither the refused value nor its call kept a slot');
     server.close();
 });
 

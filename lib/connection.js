@@ -73,7 +73,14 @@ function open(port, local, options) {
       const known = dedup ? exportIds.get(target) : undefined;
       // Gone (evicted or released) when the engine no longer has it.
       if (known !== undefined && engine.resend(known)) return known;
-      const id = engine.export(slots.put(target));
+      const slot = slots.put(target);
+      let id;
+      try {
+        id = engine.export(slot);
+      } catch (refusal) {
+        slots.free(slot); // past maxExports: the value must not stay in a slot
+        throw refusal;
+      }
       if (dedup) exportIds.set(target, id);
       if (bounded) for (const slot of engine.takeEvicted()) slots.free(slot);
       return id;
