@@ -56,7 +56,8 @@ function batchOutbound(channel, negotiation) {
 
   channel.send = function sendBatched(text) {
     if (!agreed) agreed = negotiation.peerHas(BATCH);
-    if (!agreed || text.indexOf(SEPARATOR) !== -1) {
+    // A clone message (lib/extensions/clone.js) is not text: sent alone.
+    if (!agreed || typeof text !== "string" || text.indexOf(SEPARATOR) !== -1) {
       if (queue.length) flush();
       send.call(channel, text);
       return;

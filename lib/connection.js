@@ -7,7 +7,7 @@
 
 const Q = require("q");
 const { Engine } = require("../binding.js");
-const { makeCodec } = require("./qson");
+const { makeCodec, DEFAULT_MAX_DEPTH } = require("./qson");
 const { adaptPort } = require("./ports");
 const { FarReference, unwrapFarReference } = require("./far-reference");
 const { dispatchLocal } = require("./dispatch");
@@ -18,10 +18,12 @@ const { offeredExtensions, Negotiation } = require("./extensions");
 const { Session, isAnswer } = require("./extensions/session");
 const { Imports } = require("./extensions/imports");
 const values = require("./extensions/values");
+const { CLONE, offeredOn, cloneMessage, checkedClone, isCloneMessage } = require("./extensions/clone");
 
 // Operation codes shared with src/napi/binding_engine.rs.
 const OP_NAMES = ["get", "set", "delete", "post", "apply", "keys"];
 const OP_CODES = { get: 0, set: 1, put: 1, delete: 2, post: 3, apply: 4, keys: 5 };
+const NOT_CLONED = Symbol("not cloned");
 const CALL = 0, RESOLVE = 1, NOTIFY = 2, LOST = 3, REFUSED = 5, CALL_QUESTION = 6, HELLO = 7, RELEASED = 8;
 
 /** A Q promise for the far side's root object (0.6.1's `Connection`). */
@@ -39,13 +41,15 @@ function open(port, local, options) {
   // Infinity (0.6.1's default) and absence both mean unbounded.
   const capacity = Number.isFinite(requested) && requested > 0 ? Math.floor(requested) : undefined;
   const bounded = capacity !== undefined;
+  const maxDepth = options.maxDepth === undefined ? DEFAULT_MAX_DEPTH : options.maxDepth;
+  const offered = offeredOn(offeredExtensions(options.extensions), port, options);
   const engine = new Engine({
     capacity,
     maxMessageBytes: options.maxMessageBytes,
     maxDepth: options.maxDepth,
     maxPendingCalls: options.maxPendingCalls,
     maxExports: options.maxExports,
-    extensions: offeredExtensions(options.extensions),
+    extensions: offered,
   });
   const engineReceive = makeReceive(engine, (slot) => session.release(slot));
   const negotiation = new Negotiation(engine);
@@ -206,9 +210,14 @@ function open(port, local, options) {
   }
 
   function deliver(text) {
+    let cloned = NOT_CLONED; // a clone message's answer (lib/extensions/clone.js)
     if (typeof text !== "string") {
-      report(new TypeError(`message is not a string but ${typeof text}`), "EMALFORMED");
-      return;
+      if (!offered.includes(CLONE) || !isCloneMessage(text)) {
+        report(new TypeError(`message is not a string but ${typeof text}`), "EMALFORMED");
+        return;
+      }
+      cloned = text.value;
+      text = text.envelope;
     }
     const delivery = engineReceive(text);
     switch (delivery.kind) {
@@ -230,7 +239,9 @@ function open(port, local, options) {
         const deferred = slots.take(delivery.slot);
         session.answered(deferred, delivery.payload);
         try {
-          deferred.resolve(codec.decodeText(delivery.payload, delivery.revival));
+          deferred.resolve(cloned !== NOT_CLONED ?
+            checkedClone(cloned, maxDepth, !negotiation.values) :
+            codec.decodeText(delivery.payload, delivery.revival));
         } catch (error) {
           deferred.reject(error);
         }
@@ -298,13 +309,13 @@ function open(port, local, options) {
     const state = response.inspect();
     if (state.state === "fulfilled") {
       if (answer) answer.settle(state.value);
-      if (!answer || !answer.cancelled) transmitAnswer(to, resolutionText(state.value));
+      if (!answer || !answer.cancelled) transmitResolution(to, state.value);
       return;
     }
     response.then(
       (value) => {
         if (answer) answer.settle(value);
-        if (!answer || !answer.cancelled) transmitAnswer(to, resolutionText(value));
+        if (!answer || !answer.cancelled) transmitResolution(to, value);
       },
       (reason) => {
         if (answer) answer.settle(response);
@@ -323,6 +334,28 @@ function open(port, local, options) {
     try {
       // Completed here: the resolution's text never crosses into the engine.
       channel.send(engine.answerHead(to) + resolution + "}");
+    } catch (error) {
+      fault(error);
+    }
+  }
+
+  // An answer with a value: as a structured clone when the peer agreed on
+  // it and the value is large plain data, else as QSON text.
+  function transmitResolution(to, value) {
+    if (!negotiation.peerHas(CLONE)) return transmitAnswer(to, resolutionText(value));
+    if (closedError) return;
+    try {
+      const head = engine.answerHead(to);
+      let message = null;
+      try {
+        message = cloneMessage(head, value, maxDepth, !negotiation.values);
+        if (message) channel.send(message);
+      } catch (_) {
+        // A getter threw, or the port could not clone (a Proxy): as text,
+        // where a throwing getter becomes a rejection.
+        message = null;
+      }
+      if (!message) channel.send(head + resolutionText(value) + "}");
     } catch (error) {
       fault(error);
     }

@@ -42,7 +42,7 @@ var getPrototypeOf = Object.getPrototypeOf;
  * the text is what the last run returns.
  */
 function jsonDataText(value, maxDepth, special) {
-    var walk = { seen: new Set(), maxDepth: maxDepth, special: special, dirty: null };
+    var walk = newWalk(maxDepth, special, true);
     if (typeof value === 'object' && value !== null) {
         var kind = dataKind(value, walk, 0);
         if (kind === NOT_DATA) return undefined;
@@ -54,6 +54,36 @@ function jsonDataText(value, maxDepth, special) {
 }
 
 var NOT_DATA = 0, DATA = 1, DATA_WITH_NEGATIVE_ZERO = 2;
+
+// The state of one check walk. `text`: the value is to be written as JSON
+// text, so keys are checked for QSON escapes and an object met twice is
+// not data (QSON writes a {"$": path} there): `seen` holds the objects met.
+// Otherwise (a structured clone, which keeps shared objects and cycles, as
+// QSON's paths do) neither matters and there is no `seen` (a third of the
+// walk's cost): a shared object is walked again, and `objects`, which
+// counts the arrays and objects walked, ends a cycle at CLONE_BUDGET.
+function newWalk(maxDepth, special, text) {
+    return { seen: text ? new Set() : null, maxDepth: maxDepth, special: special, dirty: null, text: text, objects: 0 };
+}
+
+var CLONE_BUDGET = 1 << 20;
+
+/**
+ * cloneableData(value, maxDepth, negativeZeroIsSpecial) -> number
+ *
+ * The count of arrays and objects in `value` when a structured clone of it
+ * decodes as its QSON text would (lib/extensions/clone.js): plain data as
+ * for jsonDataText, where objects may be met twice (the clone keeps shared
+ * objects, as QSON's {"$": path} does) and keys need no escape; -1
+ * otherwise, and for a cycle or more than CLONE_BUDGET arrays and objects
+ * walked (a shared object counts each time), which go as text. `negativeZeroIsSpecial`: -0 must arrive as 0 (0.6.1's
+ * QSON), which a clone would not do, so a -0 makes the value not data.
+ */
+function cloneableData(value, maxDepth, negativeZeroIsSpecial) {
+    if (typeof value !== 'object' || value === null) return -1;
+    var walk = newWalk(maxDepth, negativeZeroIsSpecial ? true : null, false);
+    return dataKind(value, walk, 0) === DATA ? walk.objects : -1;
+}
 
 function leafKind(value, walk) {
     switch (typeof value) {
@@ -74,11 +104,15 @@ function leafKind(value, walk) {
 // holding a -0 at any depth go into `walk.dirty`.
 function dataKind(value, walk, depth) {
     if (depth >= walk.maxDepth) return NOT_DATA;
-    // One hash operation instead of has() then add().
     var seen = walk.seen;
-    var size = seen.size;
-    seen.add(value);
-    if (seen.size === size) return NOT_DATA;
+    if (seen !== null) {
+        // One hash operation instead of has() then add().
+        var size = seen.size;
+        seen.add(value);
+        if (seen.size === size) return NOT_DATA;
+    } else if (++walk.objects > CLONE_BUDGET) {
+        return NOT_DATA;
+    }
     // Own or inherited, enumerable or not: JSON.stringify calls it.
     if (value.toJSON !== undefined) return NOT_DATA;
     var kind = DATA, child, childKind;
@@ -99,7 +133,7 @@ function dataKind(value, walk, depth) {
         // for-in (faster than Object.keys here) also visits inherited
         // enumerable keys; checking those too is only stricter.
         for (var key in value) {
-            if (!keyNeedsNoEscape(key)) return NOT_DATA;
+            if (walk.text && !keyNeedsNoEscape(key)) return NOT_DATA;
             child = value[key];
             childKind = typeof child === 'object' && child !== null ?
                 dataKind(child, walk, depth + 1) : leafKind(child, walk);
@@ -181,4 +215,4 @@ function revivalOf(text) {
     return PATH_OR_ESCAPE.test(text) ? DECODE_ALL : REVIVE_FORMS;
 }
 
-module.exports = { jsonDataText, revivalOf, AS_PARSED, REVIVE_FORMS, DECODE_ALL };
+module.exports = { jsonDataText, cloneableData, revivalOf, AS_PARSED, REVIVE_FORMS, DECODE_ALL };
