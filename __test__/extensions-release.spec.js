@@ -13,6 +13,7 @@ const vm = require('vm');
 const { execFile } = require('child_process');
 const { MessageChannel } = require('worker_threads');
 const Connection = require('..');
+const { adjustExternalMemory } = require('../binding.js');
 const { rawPeer, closeAll } = require('./helpers/raw-peer');
 const { sleep, until } = require('./helpers/wire');
 
@@ -98,6 +99,31 @@ test('without release agreed (0.6.1 wire) imports are never released', async (t)
     t.deepEqual(releases(peer), []);
     t.true(peer.received.every((text) => JSON.parse(text).type === 'resolve'));
     peer.close();
+});
+
+test.serial('each live import is reported to V8 as 4 KiB of external memory, until finalized or closed', async (t) => {
+    let held = [];
+    const peer = rawPeer({ take(...functions) { held = functions; return functions.length; } }, { extensions: ['release'] });
+    peer.post(HELLO);
+    const refs = Array.from({ length: 640 }, (_, i) => ({ '@': `E${i}`, type: 'function' }));
+    // V8's total of reported external memory (memoryUsage() leaves it out).
+    const external = () => adjustExternalMemory(0);
+    const start = external();
+    t.is(await peer.call('', 'post', ['take', refs]), 640);
+    // 640 imports at 4 KiB each (reported in steps of 64: exactly); other
+    // external memory (buffers) may move by far less than a tenth of it.
+    const cost = 640 * 4096;
+    const near = (expected) => Math.abs(external() - start - expected) < cost / 10;
+    t.true(near(cost), 'reported while held');
+    held = [];
+    await collect();
+    await until(() => releases(peer).length === 1);
+    t.true(near(0), 'taken back once finalized');
+    t.is(await peer.call('', 'post', ['take', refs]), 640);
+    t.true(near(cost), 'reported again');
+    peer.close();
+    await until(() => near(0));
+    t.pass('taken back on close');
 });
 
 test('two rs peers, 1,000,000 calls passing callbacks: exports never pile up, tables and RSS come back', async (t) => {
