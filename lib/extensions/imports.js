@@ -31,6 +31,20 @@ const { adjustExternalMemory } = require("../../binding.js");
 const IMPORT_COST = 4096;
 const REPORT_STEP = 64;
 
+// This thread's imports registered minus finalized that V8 has not been told
+// of yet, over all connections (a module instance per thread, as V8 heaps
+// are): V8's view is never more than REPORT_STEP imports off, however many
+// connections each hold a few.
+let unreported = 0;
+
+function account(delta) {
+  unreported += delta;
+  if (unreported >= REPORT_STEP || unreported <= -REPORT_STEP) {
+    adjustExternalMemory(unreported * IMPORT_COST);
+    unreported = 0;
+  }
+}
+
 class Imports {
   /**
    * @param engine the connection's Engine (`releaseImport`).
@@ -52,18 +66,7 @@ class Imports {
     // Made on the first import: most connections (a server's clients calling
     // it) never import a reference, and each registry costs memory.
     this.registry = null;
-    this.tracked = 0; // registered imports not finalized yet
-    this.reported = 0; // the part of `tracked` V8 has been told of
-  }
-
-  /** `delta` imports registered (+) or finalized (-); V8 is told in steps. */
-  account(delta) {
-    this.tracked += delta;
-    const unreported = this.tracked - this.reported;
-    if (unreported >= REPORT_STEP || unreported <= -REPORT_STEP) {
-      adjustExternalMemory(unreported * IMPORT_COST);
-      this.reported = this.tracked;
-    }
+    this.tracked = 0; // registered imports not finalized yet (see `account`)
   }
 
   /** The value for the peer's export `id` of `type` ("function" or other). */
@@ -79,7 +82,8 @@ class Imports {
       this.byId.set(id, record);
       if (!this.registry) this.registry = new FinalizationRegistry((dead) => this.collected(dead));
       this.registry.register(promise, record);
-      this.account(1);
+      this.tracked++;
+      account(1);
     }
     record.count++;
     if (type !== "function") return promise;
@@ -98,7 +102,8 @@ class Imports {
   collected(record) {
     if (this.byId.get(record.id) === record) this.byId.delete(record.id);
     if (this.closed) return;
-    this.account(-1);
+    this.tracked--;
+    account(-1);
     this.engine.releaseImport(record.id, record.count);
     this.released();
   }
@@ -111,8 +116,8 @@ class Imports {
   close() {
     this.closed = true;
     this.byId.clear();
-    if (this.reported) adjustExternalMemory(-this.reported * IMPORT_COST);
-    this.tracked = this.reported = 0;
+    account(-this.tracked); // finalizers that run after this send nothing
+    this.tracked = 0;
   }
 }
 
