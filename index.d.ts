@@ -103,6 +103,12 @@ declare namespace Connection {
     /** Deepest nesting accepted in a message (default 1000). */
     maxDepth?: number;
     /**
+     * WebSocket ports (`ws`, W3C, native): bytes sent and not yet taken by a
+     * peer that does not read, past which its messages are no longer read
+     * until they drain below half (default 16 MiB).
+     */
+    maxBufferedBytes?: number;
+    /**
      * false lets the peer reach everything 0.6.1 did (`__proto__`, `constructor`,
      * inherited members); only for peers trusted like local code. Default true:
      * own properties and class members only.

@@ -125,6 +125,7 @@ function open(port, local, options) {
   const portOptions = {
     origin: options.origin,
     maxMessageBytes: options.maxMessageBytes,
+    maxBufferedBytes: options.maxBufferedBytes, // lib/ports/backpressure.js
     onerror: (error) => report(error, error.code), // EORIGIN, ETOOLARGE
   };
   const channel = adaptPort(port, portOptions, {

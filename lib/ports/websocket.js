@@ -7,6 +7,7 @@
 
 var noop = require('./link').noop;
 var toError = require('./link').toError;
+var Backpressure = require('./backpressure').Backpressure;
 
 var WS_CONNECTING = 0;
 var WS_OPEN = 1;
@@ -55,6 +56,7 @@ function adaptSocket(port, options, link) {
         queued.forEach(function (text) {
             if (!link.done) port.send(text);
         });
+        backpressure.sent();
     });
     // Fairness under a flood: a `ws` socket delivers every frame of all the
     // data read in one event-loop turn (megabytes, tens of thousands of
@@ -64,18 +66,34 @@ function adaptSocket(port, options, link) {
     // every TURN_MESSAGES messages, which costs nothing noticeable.)
     var inTurn = 0;
     var pausable = emitter && typeof port.pause === 'function' && typeof port.resume === 'function';
+    // Two reasons to pause (a turn's quota, backpressure): reads resume
+    // when neither holds.
+    var turnPaused = false;
+    var sendPaused = false;
     function resume() {
         inTurn = 0;
-        if (!link.done) port.resume();
+        turnPaused = false;
+        if (!link.done && !sendPaused) port.resume();
     }
+    var pausing = pausable ? {
+        pause: function () { sendPaused = true; port.pause(); },
+        resume: function () {
+            sendPaused = false;
+            if (!turnPaused) port.resume();
+        }
+    } : null;
+    var backpressure = new Backpressure(port, options, link, pausing, function (data) {
+        link.deliver(socketText(data));
+    });
     link.on('message', function (data) {
         if (pausable && ++inTurn === TURN_MESSAGES) {
+            turnPaused = true;
             port.pause();
             setImmediate(resume);
         }
-        link.deliver(socketText(data));
+        backpressure.received(data);
     }, function (event) {
-        link.deliver(socketText(event.data));
+        backpressure.received(event.data);
     });
     link.on('close', function (code, reason) {
         link.finish(closedError(code, reason));
@@ -104,6 +122,7 @@ function adaptSocket(port, options, link) {
             var open = port.readyState === undefined || port.readyState === OPEN;
             if (open && outbox.length === 0) {
                 port.send(text);
+                backpressure.sent();
             } else {
                 outbox.push(text);
             }
