@@ -11,10 +11,10 @@
 const test = require('ava');
 const { WebSocketServer, WebSocket } = require('ws');
 const { open } = require('..');
+const { call, until, sleep, floodingPeer, checkAnswers, sampler } = require('./helpers/backpressure');
 
 const MARK = 256 << 10;
-const CALLS = 3000;
-const PAYLOAD = 'x'.repeat(4096); // each answer is ~4 KiB: ~12 MiB in all
+const CALLS = 3000; // each answer is ~4 KiB: ~12 MiB in all
 // What may be sent past the mark before reads stop: the answers to calls
 // already read (one socket read, ~64 KiB of calls, and a turn's batch).
 // Generous; the figure is logged.
@@ -22,10 +22,6 @@ const SLACK = 2 << 20;
 // Generous (a shared machine, ava's own heap): without the mark, ~12 MiB of
 // answers would wait anyway; this only catches a runaway.
 const RSS_BOUND = 200 << 20;
-
-function call(n) {
-    return JSON.stringify({ type: 'send', to: '', from: `P${n}`, op: 'post', args: ['echo', [PAYLOAD + n]] });
-}
 
 async function server(t, onSocket) {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -38,54 +34,28 @@ async function server(t, onSocket) {
     return `ws://127.0.0.1:${wss.address().port}`;
 }
 
-const until = (check) => new Promise((resolve) => {
-    const timer = setInterval(() => {
-        if (check()) {
-            clearInterval(timer);
-            resolve();
-        }
-    }, 5);
-});
-
 test('ws port: a peer that floods calls and does not read; bounded, then every call answered in order', async (t) => {
     let served = 0;
     let socket = null;
     let handle = null;
-    let maxBuffered = 0;
     const url = await server(t, (accepted) => {
         socket = accepted;
         handle = open(accepted, { echo: (text) => { served++; return text; } },
             { maxBufferedBytes: MARK, extensions: false });
     });
-    const sampler = setInterval(() => {
-        if (socket) maxBuffered = Math.max(maxBuffered, socket.bufferedAmount);
-    }, 1);
-    t.teardown(() => clearInterval(sampler));
-
-    const peer = new WebSocket(url);
-    t.teardown(() => peer.terminate());
-    const answers = [];
-    peer.on('message', (data) => answers.push(JSON.parse(data.toString())));
-    await new Promise((resolve) => peer.once('open', resolve));
-    peer.pause(); // never reads: our answers pile up on our side
+    const buffered = sampler(t, () => (socket ? socket.bufferedAmount : 0));
     const rss = process.memoryUsage().rss;
+    const { peer, answers } = await floodingPeer(t, url, CALLS);
 
-    // Flood: every call, waiting only while the peer's own buffer is large
-    // (which it stays once our side stops reading).
-    let sent = 0;
-    (function pump() {
-        while (sent < CALLS && peer.bufferedAmount < (1 << 20)) peer.send(call(sent++));
-        if (sent < CALLS && peer.readyState === WebSocket.OPEN) setTimeout(pump, 1);
-    })();
     // Our side stops reading (paused) before serving every call.
     await until(() => socket && socket.isPaused);
     const servedWhilePaused = served;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     t.log(`served ${served} of ${CALLS} while the peer did not read; ` +
-        `max bufferedAmount ${maxBuffered} (mark ${MARK}); RSS +${(process.memoryUsage().rss - rss) >> 20} MiB`);
+        `max bufferedAmount ${buffered.max} (mark ${MARK}); RSS +${(process.memoryUsage().rss - rss) >> 20} MiB`);
     t.is(served, servedWhilePaused, 'no call is served while backed up');
     t.true(served < CALLS);
-    t.true(maxBuffered <= MARK + SLACK, `bufferedAmount reached ${maxBuffered}`);
+    t.true(buffered.max <= MARK + SLACK, `bufferedAmount reached ${buffered.max}`);
     t.true(process.memoryUsage().rss - rss < RSS_BOUND);
     t.is(answers.length, 0);
 
@@ -93,9 +63,8 @@ test('ws port: a peer that floods calls and does not read; bounded, then every c
     peer.resume();
     await until(() => answers.length >= CALLS);
     t.is(served, CALLS);
-    t.deepEqual(answers.map((answer) => answer.to), Array.from({ length: CALLS }, (_, n) => `P${n}`));
-    t.true(answers.every((answer, n) => answer.type === 'resolve' && answer.resolution === PAYLOAD + n));
-    t.true(maxBuffered <= MARK + SLACK, `bufferedAmount reached ${maxBuffered}`);
+    checkAnswers(t, answers, CALLS);
+    t.true(buffered.max <= MARK + SLACK, `bufferedAmount reached ${buffered.max}`);
 
     // And the connection serves on.
     peer.send(call(CALLS));

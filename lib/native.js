@@ -24,6 +24,7 @@ function socketOptions(options) {
     pingInterval: options.pingInterval,
     pingTimeout: options.pingTimeout,
     closeTimeout: options.closeTimeout,
+    maxBufferedBytes: options.maxBufferedBytes,
     ca: options.ca === undefined ? undefined : String(options.ca),
     connectTimeout: options.connectTimeout,
     headers: options.headers,

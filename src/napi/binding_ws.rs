@@ -27,6 +27,9 @@ pub struct BindingWsOptions {
     pub ping_timeout: Option<f64>,
     /// Milliseconds a local close waits for the peer's closing handshake (default 1000).
     pub close_timeout: Option<f64>,
+    /// Bytes sent and not yet taken by a peer that does not read, past which
+    /// its messages are not read until they drain below half (default 16 MiB).
+    pub max_buffered_bytes: Option<f64>,
     /// Client: extra certificate authorities (PEM) to trust for wss://.
     pub ca: Option<String>,
     /// Client: milliseconds to wait for the connection and handshakes (default 30000).
@@ -79,6 +82,7 @@ pub(crate) fn config(options: Option<&BindingWsOptions>) -> Config {
         },
         ping_timeout: millis(o.ping_timeout).unwrap_or(defaults.ping_timeout),
         close_timeout: millis(o.close_timeout).unwrap_or(defaults.close_timeout),
+        max_buffered_bytes: o.max_buffered_bytes.filter(|n| n.is_finite() && *n >= 1.0).map_or(defaults.max_buffered_bytes, |n| n as usize),
     }
 }
 
@@ -168,6 +172,12 @@ impl BindingWsConnection {
     #[napi]
     pub fn close(&self, code: Option<u32>, reason: Option<String>) {
         self.link.close(close_code(code, 1000), reason.as_deref().unwrap_or(""));
+    }
+
+    /// Bytes sent and not yet taken by the socket (ws://; 0 over wss://).
+    #[napi(getter)]
+    pub fn buffered_amount(&self) -> f64 {
+        self.link.buffered_amount() as f64
     }
 
     #[napi(getter)]

@@ -95,10 +95,23 @@ impl Socket {
         self.out.lock().closing = true;
     }
 
+    /// Bytes accepted and not yet taken by the socket.
+    pub(crate) fn queued(&self) -> usize {
+        let out = self.out.lock();
+        out.queue.len() - out.sent
+    }
+
     /// Writes the queue until it is empty or the socket is full.
     fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_drain_to(cx, 0)
+    }
+
+    /// Writes the queue until at most `target` bytes are left; pending while
+    /// the socket is full. Only this socket is borrowed, so the driver can
+    /// wait on it next to its reads and commands.
+    pub(crate) fn poll_drain_to(&self, cx: &mut Context<'_>, target: usize) -> Poll<io::Result<()>> {
         let mut out = self.out.lock();
-        while !out.is_empty() {
+        while out.queue.len() - out.sent > target {
             match self.stream.try_write(&out.queue[out.sent..]) {
                 Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Ok(n) => out.consumed(n),
@@ -209,6 +222,11 @@ impl Direct {
             let _ = frame.format(&mut bytes);
         }
         socket.write_or_queue(&bytes);
+    }
+
+    /// Bytes queued for the socket (0 once the driver has dropped it).
+    pub(crate) fn queued(&self) -> usize {
+        self.socket.upgrade().map_or(0, |socket| socket.queued())
     }
 
     pub(crate) fn start_closing(&self) {

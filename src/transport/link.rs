@@ -199,6 +199,12 @@ impl Link {
         self.inbox.rearm()
     }
 
+    /// Bytes sent and not yet taken by the socket (ws:// links; 0 over
+    /// wss://, whose writes the driver holds).
+    pub fn buffered_amount(&self) -> usize {
+        self.direct.as_ref().map_or(0, |direct| direct.queued())
+    }
+
     pub fn info(&self) -> &PeerInfo {
         &self.info
     }
@@ -284,9 +290,20 @@ where
     // Set while a ping is unanswered: no frame at all since it was sent.
     let mut pong_deadline: Option<Instant> = None;
 
+    // Set while the socket's outbound queue is over the high-water mark,
+    // until it drains below the low-water mark (half of it).
+    let high_water = config.max_buffered_bytes;
+    let low_water = high_water / 2;
+    let mut backed_up = false;
+
     let ending = loop {
-        // While the host has not drained a full inbox, the socket is not read.
-        let full = inbox.is_full();
+        let queued = socket.map_or(0, Socket::queued);
+        if queued > high_water {
+            backed_up = true;
+        }
+        // While the host has not drained a full inbox, or the peer has not
+        // taken what we sent, the socket is not read.
+        let full = inbox.is_full() || backed_up;
         tokio::select! {
             frame = ws.next(), if !full => {
                 pong_deadline = None;
@@ -304,12 +321,16 @@ where
                     None => break Ending::Done(lost("the peer closed the socket")),
                 }
             }
-            // Host writes the socket did not take whole: flush them.
-            _ = backlog(socket) => {
-                if let Err(error) = ws.flush().await {
-                    break Ending::Done(failure(&error));
+            // Host writes the socket did not take whole: written as the
+            // socket takes them, while reads, commands and timers go on.
+            drained = drain_to(socket, if backed_up { low_water } else { 0 }), if queued > 0 => {
+                match drained {
+                    Ok(()) => backed_up = false,
+                    Err(error) => break Ending::Done(lost(&error.to_string())),
                 }
             }
+            // A host write left bytes queued: look again.
+            _ = backlog(socket), if queued == 0 => {}
             _ = inbox.room.notified(), if full => {
                 // The peer's pongs were not read while we waited on the host:
                 // the silence was ours, so the keepalive starts over.
@@ -335,11 +356,16 @@ where
             _ = sleep_until(next_ping) => {
                 let every = config.ping_interval.expect("the ping timer runs only with an interval");
                 next_ping = Instant::now() + every;
-                if pong_deadline.is_none() && !full {
-                    pong_deadline = Some(Instant::now() + config.ping_timeout);
-                }
-                if let Err(error) = ws.send(Message::Ping(Default::default())).await {
-                    break Ending::Done(failure(&error));
+                // With bytes still queued, a ping would wait behind them and
+                // its flush would hold this loop: the peer is known to be
+                // behind, so this ping is skipped.
+                if queued == 0 {
+                    if pong_deadline.is_none() && !full {
+                        pong_deadline = Some(Instant::now() + config.ping_timeout);
+                    }
+                    if let Err(error) = ws.send(Message::Ping(Default::default())).await {
+                        break Ending::Done(failure(&error));
+                    }
                 }
             }
             _ = sleep_until(pong_deadline.unwrap_or(far_future)), if pong_deadline.is_some() && !full => {
@@ -357,11 +383,16 @@ where
         Ending::Done(closed) => closed,
         Ending::Close(closed, code, reason) => {
             let deadline = Instant::now() + config.close_timeout;
-            if ws.close(Some(close_frame(code, &reason))).await.is_ok() {
-                // Read until the peer's close frame and the end of the stream,
-                // so that the peer sees a clean close rather than a reset.
-                let _ = tokio::time::timeout_at(deadline, async { while let Some(Ok(_)) = ws.next().await {} }).await;
-            }
+            // Under the deadline too: the close frame waits behind whatever
+            // is queued, which a peer that does not read never takes.
+            let _ = tokio::time::timeout_at(deadline, async {
+                if ws.close(Some(close_frame(code, &reason))).await.is_ok() {
+                    // Read until the peer's close frame and the end of the stream,
+                    // so that the peer sees a clean close rather than a reset.
+                    while let Some(Ok(_)) = ws.next().await {}
+                }
+            })
+            .await;
             closed
         }
         Ending::Abort(closed, code, reason) => {
@@ -378,6 +409,14 @@ where
             .await;
             closed
         }
+    }
+}
+
+/// Writes a shared socket's queue down to `target` bytes; never resolves without one.
+async fn drain_to(socket: Option<&Socket>, target: usize) -> std::io::Result<()> {
+    match socket {
+        Some(socket) => std::future::poll_fn(|cx| socket.poll_drain_to(cx, target)).await,
+        None => std::future::pending().await,
     }
 }
 

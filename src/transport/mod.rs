@@ -20,7 +20,10 @@
 //!   it has handled the batch. While the host is busy, frames keep
 //!   accumulating, so a slow host gets fewer, larger batches instead of a
 //!   queue of wake-ups; past `INBOX_HIGH_WATER` bytes the driver stops
-//!   reading the socket until the next drain (TCP backpressure on the peer).
+//!   reading the socket until the next drain (TCP backpressure on the peer);
+//! - outbound the same: past [`Config::max_buffered_bytes`] queued for a
+//!   socket the peer does not read, the driver stops reading until the queue
+//!   drains below half of it.
 //!
 //! The end of a connection is reported exactly once, through the inbox,
 //! after every message received before it ([`Closed`]).
@@ -50,6 +53,12 @@ pub struct Config {
     pub ping_timeout: Duration,
     /// How long a local close waits for the peer's closing handshake.
     pub close_timeout: Duration,
+    /// Bytes sent and not yet taken by the socket (a peer that does not
+    /// read) past which the driver stops reading the peer's messages, until
+    /// they drain below half of it: a peer cannot grow our memory by sending
+    /// calls and never reading the answers. Applies to ws:// links, whose
+    /// queue is ours (see `direct`); over wss:// the driver's flush waits.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for Config {
@@ -59,6 +68,7 @@ impl Default for Config {
             ping_interval: Some(Duration::from_secs(30)),
             ping_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(1),
+            max_buffered_bytes: 16 << 20,
         }
     }
 }

@@ -415,3 +415,45 @@ async fn host_sends_queue_past_a_full_socket_and_keep_their_order() {
     assert_eq!(remote.closed().await.by, ClosedBy::Local);
     server.close(1001, "").await;
 }
+
+/// A server link with a 64 KiB outbound mark, a bare client that reads
+/// nothing, and 16 MiB sent to it: more than the kernel's buffers take.
+async fn backed_up() -> (Server, Watched, tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, usize) {
+    let config = Config { max_buffered_bytes: 64 << 10, ..quick() };
+    let (server, mut links, url) = server(config).await;
+    let (raw, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let remote = accept(&mut links).await;
+    let chunk = "y".repeat(256 << 10);
+    let count = 64;
+    remote.link.send((0..count).map(|i| format!("{i:06}{chunk}")).collect());
+    assert!(remote.link.buffered_amount() > 64 << 10, "the socket took it all");
+    (server, remote, raw, count)
+}
+
+#[tokio::test]
+async fn a_peer_that_does_not_read_is_not_read_either_until_it_catches_up() {
+    let (server, remote, mut raw, count) = backed_up().await;
+    // While our queue is over the mark, what the peer sends waits in TCP.
+    raw.send(Message::text("while backed up")).await.unwrap();
+    assert!(tokio::time::timeout(Duration::from_millis(300), remote.woken.notified()).await.is_err(), "read while backed up");
+    // The peer reads: everything arrives, in order, then its message is read.
+    for i in 0..count {
+        let message = tokio::time::timeout(PATIENCE, raw.next()).await.unwrap().unwrap().unwrap();
+        assert!(message.to_text().unwrap().starts_with(&format!("{i:06}")), "message {i} out of order");
+    }
+    assert_eq!(remote.messages(1).await.0, ["while backed up"]);
+    assert_eq!(remote.link.buffered_amount(), 0);
+    server.close(1001, "bye").await;
+}
+
+#[tokio::test]
+async fn a_local_close_ends_within_the_close_timeout_though_the_peer_does_not_read() {
+    let (server, remote, _raw, _) = backed_up().await;
+    let started = std::time::Instant::now();
+    remote.link.close(1000, "bye");
+    let closed = remote.closed().await;
+    assert_eq!((closed.by, closed.code), (ClosedBy::Local, 1000));
+    // The close timeout is 500 ms; the patience is what a slow machine gets.
+    assert!(started.elapsed() < PATIENCE);
+    tokio::time::timeout(PATIENCE, server.close(1001, "bye")).await.expect("the server closed");
+}
