@@ -338,20 +338,10 @@ where
             }
             command = commands.recv() => match command {
                 Some(Command::Send(texts)) => {
-                    let mut result = Ok(());
-                    for text in texts {
-                        result = ws.feed(Message::text(text)).await;
-                        if result.is_err() { break; }
-                    }
-                    if let Err(error) = result.and(ws.flush().await) {
-                        break Ending::Done(failure(&error));
-                    }
+                    if let Some(ending) = write_through(&mut ws, &mut commands, texts).await { break ending; }
                 }
-                Some(Command::Close(code, reason)) => {
-                    let message = if reason.is_empty() { "closed locally".to_owned() } else { format!("closed locally: {reason}") };
-                    break Ending::Close(Closed::new(ClosedBy::Local, code, message), code, reason);
-                }
-                None => break Ending::Close(Closed::new(ClosedBy::Local, 1000, "closed locally"), 1000, String::new()),
+                Some(Command::Close(code, reason)) => break local_close(code, reason),
+                None => break local_close(1000, String::new()),
             },
             _ = sleep_until(next_ping) => {
                 let every = config.ping_interval.expect("the ping timer runs only with an interval");
@@ -408,6 +398,45 @@ where
             })
             .await;
             closed
+        }
+    }
+}
+
+fn local_close(code: u16, reason: String) -> Ending {
+    let message = if reason.is_empty() { "closed locally".to_owned() } else { format!("closed locally: {reason}") };
+    Ending::Close(Closed::new(ClosedBy::Local, code, message), code, reason)
+}
+
+/// Writes `texts` through tungstenite (a link without a shared socket:
+/// wss://) and flushes, in order. While the socket does not take them (a
+/// peer that does not read), the socket is not read either, so the peer's
+/// calls wait in TCP; sends that come meanwhile join the queue, and a close
+/// ends the wait at once (it waits for its own frame under the close
+/// timeout). `Some` ends the connection.
+async fn write_through<S>(ws: &mut WebSocketStream<S>, commands: &mut mpsc::UnboundedReceiver<Command>, texts: Vec<String>) -> Option<Ending>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut pending: std::collections::VecDeque<String> = texts.into();
+    loop {
+        // Ready for the next text, or everything flushed. Polled by hand so
+        // that no text is lost when a command wins the race.
+        let writable = std::future::poll_fn(|cx| if pending.is_empty() { ws.poll_flush_unpin(cx) } else { ws.poll_ready_unpin(cx) });
+        tokio::select! {
+            ready = writable => {
+                if let Err(error) = ready {
+                    return Some(Ending::Done(failure(&error)));
+                }
+                let Some(text) = pending.pop_front() else { return None };
+                if let Err(error) = ws.start_send_unpin(Message::text(text)) {
+                    return Some(Ending::Done(failure(&error)));
+                }
+            }
+            command = commands.recv() => match command {
+                Some(Command::Send(more)) => pending.extend(more),
+                Some(Command::Close(code, reason)) => return Some(local_close(code, reason)),
+                None => return Some(local_close(1000, String::new())),
+            },
         }
     }
 }

@@ -57,7 +57,8 @@ pub struct Config {
     /// read) past which the driver stops reading the peer's messages, until
     /// they drain below half of it: a peer cannot grow our memory by sending
     /// calls and never reading the answers. Applies to ws:// links, whose
-    /// queue is ours (see `direct`); over wss:// the driver's flush waits.
+    /// queue is ours (see `direct`); over wss:// the driver does not read
+    /// while a write waits for the socket (a close still ends the wait).
     pub max_buffered_bytes: usize,
 }
 

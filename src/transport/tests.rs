@@ -457,3 +457,24 @@ async fn a_local_close_ends_within_the_close_timeout_though_the_peer_does_not_re
     assert!(started.elapsed() < PATIENCE);
     tokio::time::timeout(PATIENCE, server.close(1001, "bye")).await.expect("the server closed");
 }
+
+#[tokio::test]
+async fn without_a_shared_socket_a_peer_that_does_not_read_waits_and_a_local_close_still_ends() {
+    // A link driven through tungstenite alone, as over wss://.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let serving = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        spawn(tokio_tungstenite::accept_async(socket).await.unwrap(), quick(), PeerInfo::default())
+    });
+    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let remote = Watched::new(serving.await.unwrap());
+    let chunk = "z".repeat(256 << 10);
+    remote.link.send((0..64).map(|i| format!("{i:06}{chunk}")).collect());
+    remote.link.send(vec!["last".into()]);
+    raw.send(Message::text("while not reading")).await.unwrap();
+    assert!(tokio::time::timeout(Duration::from_millis(300), remote.woken.notified()).await.is_err(), "read while the peer does not");
+    remote.link.close(1000, "bye");
+    let closed = remote.closed().await;
+    assert_eq!((closed.by, closed.code), (ClosedBy::Local, 1000));
+}
