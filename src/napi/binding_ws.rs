@@ -23,7 +23,8 @@ pub struct BindingWsOptions {
     pub max_message_size: Option<f64>,
     /// Milliseconds between keepalive pings (default 30000; 0 disables them).
     pub ping_interval: Option<f64>,
-    /// Milliseconds to wait for any frame after a ping (default 10000).
+    /// Milliseconds to wait for any frame after a ping, or on ws:// for the
+    /// peer to take any of the bytes queued for it (default 10000).
     pub ping_timeout: Option<f64>,
     /// Milliseconds a local close waits for the peer's closing handshake (default 1000).
     pub close_timeout: Option<f64>,

@@ -39,6 +39,9 @@ struct Outbound {
     /// The connection is ending: host writes are dropped (the driver's close
     /// frame must be the last frame).
     closing: bool,
+    /// Bytes the socket has taken so far: the driver's sign of a live peer
+    /// while bytes are queued.
+    taken: u64,
 }
 
 impl Outbound {
@@ -80,6 +83,7 @@ impl Socket {
             // Any error other than WouldBlock is left for the driver to meet
             // (and report) when it flushes the queue.
             if let Ok(n) = self.stream.try_write(rest) {
+                out.taken += n as u64;
                 rest = &rest[n..];
             }
         }
@@ -101,6 +105,11 @@ impl Socket {
         out.queue.len() - out.sent
     }
 
+    /// Bytes the socket has taken since the connection opened.
+    pub(crate) fn taken(&self) -> u64 {
+        self.out.lock().taken
+    }
+
     /// Writes the queue until it is empty or the socket is full.
     fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_drain_to(cx, 0)
@@ -114,7 +123,10 @@ impl Socket {
         while out.queue.len() - out.sent > target {
             match self.stream.try_write(&out.queue[out.sent..]) {
                 Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(n) => out.consumed(n),
+                Ok(n) => {
+                    out.taken += n as u64;
+                    out.consumed(n);
+                }
                 // try_write cleared the readiness: this registers the waker,
                 // or says the socket became writable again meanwhile.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready!(self.stream.poll_write_ready(cx))?,
@@ -166,7 +178,10 @@ impl AsyncWrite for SharedTcp {
         let mut rest = buf;
         if out.is_empty() {
             match socket.stream.try_write(rest) {
-                Ok(n) => rest = &rest[n..],
+                Ok(n) => {
+                    out.taken += n as u64;
+                    rest = &rest[n..];
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }

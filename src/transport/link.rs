@@ -295,6 +295,10 @@ where
     let high_water = config.max_buffered_bytes;
     let low_water = high_water / 2;
     let mut backed_up = false;
+    // While bytes are queued at ping ticks: how much the socket had taken,
+    // and since when that figure has not moved. A peer that takes none of
+    // our bytes for the ping timeout is dead or hostile: a keepalive timeout.
+    let mut stalled: Option<(u64, Instant)> = None;
 
     let ending = loop {
         let queued = socket.map_or(0, Socket::queued);
@@ -348,8 +352,21 @@ where
                 next_ping = Instant::now() + every;
                 // With bytes still queued, a ping would wait behind them and
                 // its flush would hold this loop: the peer is known to be
-                // behind, so this ping is skipped.
-                if queued == 0 {
+                // behind, so this ping is skipped; the bytes it takes prove
+                // it alive instead.
+                if let (Some(socket), true) = (socket, queued > 0) {
+                    let taken = socket.taken();
+                    match stalled {
+                        Some((before, since)) if before == taken => {
+                            if since.elapsed() >= config.ping_timeout {
+                                let message = format!("keepalive timeout: the peer took none of our data for {} ms", since.elapsed().as_millis());
+                                break Ending::Abort(Closed::new(ClosedBy::Error, 1006, message), 1001, "keepalive timeout".into());
+                            }
+                        }
+                        _ => stalled = Some((taken, Instant::now())),
+                    }
+                } else {
+                    stalled = None;
                     if pong_deadline.is_none() && !full {
                         pong_deadline = Some(Instant::now() + config.ping_timeout);
                     }

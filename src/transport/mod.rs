@@ -49,7 +49,9 @@ pub struct Config {
     pub max_message_size: usize,
     /// How often to ping the peer; `None` disables keepalive.
     pub ping_interval: Option<Duration>,
-    /// How long to wait for any frame after a ping before giving up on the peer.
+    /// How long to wait for any frame after a ping before giving up on the
+    /// peer; on ws://, also how long a peer may take none of the bytes
+    /// queued for it (no ping is sent while bytes wait: it would queue behind them).
     pub ping_timeout: Duration,
     /// How long a local close waits for the peer's closing handshake.
     pub close_timeout: Duration,

@@ -418,8 +418,8 @@ async fn host_sends_queue_past_a_full_socket_and_keep_their_order() {
 
 /// A server link with a 64 KiB outbound mark, a bare client that reads
 /// nothing, and 16 MiB sent to it: more than the kernel's buffers take.
-async fn backed_up() -> (Server, Watched, tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, usize) {
-    let config = Config { max_buffered_bytes: 64 << 10, ..quick() };
+async fn backed_up(config: Config) -> (Server, Watched, tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, usize) {
+    let config = Config { max_buffered_bytes: 64 << 10, ..config };
     let (server, mut links, url) = server(config).await;
     let (raw, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
     let remote = accept(&mut links).await;
@@ -432,7 +432,7 @@ async fn backed_up() -> (Server, Watched, tokio_tungstenite::WebSocketStream<tok
 
 #[tokio::test]
 async fn a_peer_that_does_not_read_is_not_read_either_until_it_catches_up() {
-    let (server, remote, mut raw, count) = backed_up().await;
+    let (server, remote, mut raw, count) = backed_up(quick()).await;
     // While our queue is over the mark, what the peer sends waits in TCP.
     raw.send(Message::text("while backed up")).await.unwrap();
     assert!(tokio::time::timeout(Duration::from_millis(300), remote.woken.notified()).await.is_err(), "read while backed up");
@@ -448,7 +448,7 @@ async fn a_peer_that_does_not_read_is_not_read_either_until_it_catches_up() {
 
 #[tokio::test]
 async fn a_local_close_ends_within_the_close_timeout_though_the_peer_does_not_read() {
-    let (server, remote, _raw, _) = backed_up().await;
+    let (server, remote, _raw, _) = backed_up(quick()).await;
     let started = std::time::Instant::now();
     remote.link.close(1000, "bye");
     let closed = remote.closed().await;
@@ -477,4 +477,14 @@ async fn without_a_shared_socket_a_peer_that_does_not_read_waits_and_a_local_clo
     remote.link.close(1000, "bye");
     let closed = remote.closed().await;
     assert_eq!((closed.by, closed.code), (ClosedBy::Local, 1000));
+}
+
+#[tokio::test]
+async fn a_peer_that_takes_none_of_our_data_for_the_ping_timeout_fails_the_keepalive() {
+    let config = Config { ping_interval: Some(Duration::from_millis(200)), ping_timeout: Duration::from_millis(200), ..quick() };
+    let (server, remote, _raw, _) = backed_up(config).await;
+    let closed = remote.closed().await;
+    assert_eq!((closed.by, closed.code), (ClosedBy::Error, 1006));
+    assert!(closed.message.contains("keepalive timeout: the peer took none of our data for"), "{}", closed.message);
+    tokio::time::timeout(PATIENCE, server.close(1001, "bye")).await.expect("the server closed");
 }
