@@ -63,8 +63,9 @@ test('fresh rs<->rs with the extension off on one side: a round trip per call, a
     link.close(new Error('done'));
 });
 
-// 0.6.1's id shape, replaced by order of first appearance.
-const ID = /[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[0-9A-F]{12}/g;
+// Ids of 0.6.1 (8-4-4-12) and of q-connection-rs (8-4-4-4-12), replaced by
+// order of first appearance.
+const ID = /[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-(?:[0-9A-F]{4}-)?[0-9A-F]{12}/g;
 
 function normalised(texts) {
     const ids = new Map();

@@ -14,8 +14,13 @@ const { Connection: Connection061, Q: Q097 } = require('./helpers/q-connection-0
 const { channelPair, channelFor061 } = require('./helpers/peers');
 const { makeService } = require('./fixtures/service');
 
-// 0.6.1's id shape; q-connection-rs makes its ids in the same shape.
-const ID = /[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[0-9A-F]{12}/g;
+// Ids of both: 0.6.1's (8-4-4-12 hex digits, 27 of them random) and
+// q-connection-rs's (an RFC 4122 layout, 8-4-4-4-12, 128 random bits).
+const ID = /[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-(?:[0-9A-F]{4}-)?[0-9A-F]{12}/g;
+const ID_OF = {
+    rs: /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/,
+    '0.6.1': /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[0-9A-F]{12}$/,
+};
 
 class Instance {}
 
@@ -129,7 +134,7 @@ async function transcript(t, impl, makeFarRoot, script) {
     const texts = [...sent.near.map((text) => '> ' + text), ...sent.far.map((text) => '< ' + text)];
     for (const text of texts) {
         for (const field of text.matchAll(/"(?:from|to|@)":"([^"]*)"/g)) {
-            if (field[1] !== '') t.regex(field[1], /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[0-9A-F]{12}$/);
+            if (field[1] !== '') t.regex(field[1], ID_OF[impl]);
         }
     }
     return { outcome, texts: texts.map(normalise) };

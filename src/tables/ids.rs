@@ -1,17 +1,20 @@
-/// Hex digits in an id: the shape of q-connection 0.6.1's ids,
-/// `XXXXXXXX-XXXX-4XXX-XXXXXXXXXXXX`, carries 27 random digits (108 bits).
-const DIGITS: usize = 27;
+/// Hex digits in an id, every one random: 128 bits, written in the layout of
+/// an RFC 4122 UUID, `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`, upper case.
+/// q-connection 0.6.1 means to write v4 UUIDs but drops a group
+/// (`XXXXXXXX-XXXX-4XXX-XXXXXXXXXXXX`, 27 random digits from `Math.random`);
+/// that layout cannot hold 128 bits, so ours has the full one. Peers treat
+/// ids as opaque strings, 0.6.1 included.
+const DIGITS: usize = 32;
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
-/// Random bytes consumed per id (27 nibbles rounded up).
-const BYTES_PER_ID: usize = 14;
-/// Bytes fetched from the OS at once, so one syscall serves ~290 ids.
-const POOL: usize = BYTES_PER_ID * 292;
+/// Random bytes consumed per id (32 nibbles).
+const BYTES_PER_ID: usize = 16;
+/// Bytes fetched from the OS at once, so one syscall serves 256 ids.
+const POOL: usize = BYTES_PER_ID * 256;
 
 /// Makes ids from the operating system's CSPRNG.
 ///
 /// An id is a capability: whoever knows it can send to the value behind it,
-/// so ids must not be guessable (0.6.1 used `Math.random`). The textual shape
-/// stays 0.6.1's so that old peers and logs see nothing new.
+/// so ids must not be guessable (0.6.1 used `Math.random`).
 pub struct IdSource {
     pool: Box<[u8; POOL]>,
     used: usize,
@@ -35,14 +38,12 @@ impl IdSource {
         self.used += BYTES_PER_ID;
         let mut nibbles = bytes.iter().flat_map(|b| [b >> 4, b & 0xF]);
         let mut id = String::with_capacity(DIGITS + 4);
-        for (group, len) in [(0, 8), (1, 4), (2, 3), (3, 12)] {
-            match group {
-                1 | 3 => id.push('-'),
-                2 => id.push_str("-4"),
-                _ => {}
+        for (group, len) in [8, 4, 4, 4, 12].into_iter().enumerate() {
+            if group > 0 {
+                id.push('-');
             }
             for _ in 0..len {
-                let nibble = nibbles.next().expect("14 bytes hold 27 nibbles");
+                let nibble = nibbles.next().expect("16 bytes hold 32 nibbles");
                 // A table, not `write!("{:X}")`: core::fmt was a tenth of
                 // a round trip's time in the engine (perf, bench/).
                 id.push(HEX[nibble as usize] as char);
@@ -57,16 +58,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_have_the_shape_of_0_6_1_ids_and_do_not_repeat() {
+    fn ids_are_uuid_shaped_with_128_random_bits_and_do_not_repeat() {
         let mut source = IdSource::default();
         let mut seen = std::collections::HashSet::new();
         for _ in 0..2000 {
             let id = source.next_id();
             let groups: Vec<&str> = id.split('-').collect();
-            assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 12], "{id}");
-            assert!(groups[2].starts_with('4'), "{id}");
+            assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{id}");
             assert!(id.chars().all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase()));
             assert!(seen.insert(id));
+        }
+        // Every digit position takes every value: no fixed digit is left.
+        let ids: Vec<String> = (0..2000).map(|_| source.next_id().replace('-', "")).collect();
+        for position in 0..DIGITS {
+            let values: std::collections::HashSet<u8> = ids.iter().map(|id| id.as_bytes()[position]).collect();
+            assert_eq!(values.len(), 16, "digit {position}");
         }
     }
 }
