@@ -101,7 +101,13 @@ pub(super) fn delivery(kind: u32) -> BindingDelivery {
 }
 
 /// A call (`kind` 0) or a call to one of our pending questions (`kind` 6).
-fn call_delivery(kind: u32, slot: u32, op: Op, args: &RawValue, answer_to: Cow<'_, str>) -> BindingDelivery {
+fn call_delivery(
+    kind: u32,
+    slot: u32,
+    op: Op,
+    args: &RawValue,
+    answer_to: Cow<'_, str>,
+) -> BindingDelivery {
     BindingDelivery {
         slot,
         op: op as u32,
@@ -111,7 +117,13 @@ fn call_delivery(kind: u32, slot: u32, op: Op, args: &RawValue, answer_to: Cow<'
     }
 }
 
-pub(super) fn refused(Refusal { error, reply, question }: Refusal) -> BindingDelivery {
+pub(super) fn refused(
+    Refusal {
+        error,
+        reply,
+        question,
+    }: Refusal,
+) -> BindingDelivery {
     BindingDelivery {
         error: Some(error.to_string()),
         code: Some(error.code().to_owned()),
@@ -142,9 +154,13 @@ impl BindingEngine {
             Some(o) => (
                 o.capacity.map(|c| c as usize),
                 Limits {
-                    max_message_bytes: o.max_message_bytes.map_or(defaults.max_message_bytes, |n| n as usize),
+                    max_message_bytes: o
+                        .max_message_bytes
+                        .map_or(defaults.max_message_bytes, |n| n as usize),
                     max_depth: o.max_depth.map_or(defaults.max_depth, |n| n as usize),
-                    max_pending_calls: o.max_pending_calls.map_or(defaults.max_pending_calls, |n| n as usize),
+                    max_pending_calls: o
+                        .max_pending_calls
+                        .map_or(defaults.max_pending_calls, |n| n as usize),
                     max_exports: o.max_exports.map_or(defaults.max_exports, |n| n as usize),
                 },
                 o.extensions.unwrap_or_default(),
@@ -152,7 +168,11 @@ impl BindingEngine {
             None => (None, defaults, Vec::new()),
         };
         BindingEngine {
-            inner: Connection::new(Options { capacity, limits, extensions }),
+            inner: Connection::new(Options {
+                capacity,
+                limits,
+                extensions,
+            }),
             panic_armed: false,
             refusal: None,
             released: Vec::new(),
@@ -166,14 +186,30 @@ impl BindingEngine {
             panic!("debugArmPanic: a panic inside Engine.receive");
         }
         let delivery = match self.inner.receive(&text) {
-            Ok(Delivery::Call { slot, op, args, answer_to, .. }) => call_delivery(0, slot, op, args, answer_to),
-            Ok(Delivery::CallQuestion { slot, op, args, answer_to, .. }) => call_delivery(6, slot, op, args, answer_to),
-            Ok(Delivery::Resolve { slot, resolution }) => {
-                BindingDelivery { slot, payload: Some(resolution.get().to_owned()), ..delivery(1) }
-            }
-            Ok(Delivery::Notify { slot, resolution }) => {
-                BindingDelivery { slot, payload: Some(resolution.get().to_owned()), ..delivery(2) }
-            }
+            Ok(Delivery::Call {
+                slot,
+                op,
+                args,
+                answer_to,
+                ..
+            }) => call_delivery(0, slot, op, args, answer_to),
+            Ok(Delivery::CallQuestion {
+                slot,
+                op,
+                args,
+                answer_to,
+                ..
+            }) => call_delivery(6, slot, op, args, answer_to),
+            Ok(Delivery::Resolve { slot, resolution }) => BindingDelivery {
+                slot,
+                payload: Some(resolution.get().to_owned()),
+                ..delivery(1)
+            },
+            Ok(Delivery::Notify { slot, resolution }) => BindingDelivery {
+                slot,
+                payload: Some(resolution.get().to_owned()),
+                ..delivery(2)
+            },
             Ok(Delivery::Hello) => delivery(7),
             Ok(Delivery::Released { slots }) => {
                 self.released = slots;
@@ -184,7 +220,8 @@ impl BindingEngine {
             Err(refusal) => refused(refusal),
         };
         // Releases carried by a call: freed like those of kind 8.
-        self.released.extend_from_slice(self.inner.released_with_call());
+        self.released
+            .extend_from_slice(self.inner.released_with_call());
         delivery
     }
 
@@ -193,7 +230,9 @@ impl BindingEngine {
     #[napi(catch_unwind)]
     pub fn ask(&mut self, to: String, op: u32, args_json: String, slot: u32) -> Result<String> {
         let op = op_from_code(op)?;
-        self.inner.ask(&to, op, &args_json, slot).map_err(|e| Error::from_reason(e.to_string()))
+        self.inner
+            .ask(&to, op, &args_json, slot)
+            .map_err(|e| Error::from_reason(e.to_string()))
     }
 
     /// The `resolve` envelope answering the peer's question `to`.
@@ -211,7 +250,9 @@ impl BindingEngine {
     /// A new id for the value JS keeps in `slot`. Throws past `maxExports`.
     #[napi(catch_unwind)]
     pub fn export(&mut self, slot: u32) -> Result<String> {
-        self.inner.export(slot).map_err(|e| Error::from_reason(e.to_string()))
+        self.inner
+            .export(slot)
+            .map_err(|e| Error::from_reason(e.to_string()))
     }
 
     /// Test hook for the fault path: makes the next `receive` panic, so a

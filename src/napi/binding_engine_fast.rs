@@ -42,12 +42,18 @@ impl BindingEngine {
     /// (it was written with JSON escapes). Kind 5 (refused): call
     /// `takeRefusal()` for the refusal, as `receive` would have returned it.
     #[napi(catch_unwind)]
-    pub fn receive_into(&mut self, text: String, mut meta: Uint32ArraySlice) -> Result<Option<String>> {
+    pub fn receive_into(
+        &mut self,
+        text: String,
+        mut meta: Uint32ArraySlice,
+    ) -> Result<Option<String>> {
         // SAFETY: the array's memory stays put during this synchronous call
         // and nothing else reads or writes it meanwhile.
         let meta = unsafe { meta.as_mut() };
         if meta.len() < META_LEN {
-            return Err(Error::from_reason(format!("meta must hold {META_LEN} numbers")));
+            return Err(Error::from_reason(format!(
+                "meta must hold {META_LEN} numbers"
+            )));
         }
         if std::mem::take(&mut self.panic_armed) {
             panic!("debugArmPanic: a panic inside Engine.receive");
@@ -56,11 +62,23 @@ impl BindingEngine {
         meta[ANSWER_TO] = ABSENT;
         let mut owned_answer_to = None;
         let (kind, slot, op) = match self.inner.receive(&text) {
-            Ok(Delivery::Call { slot, op, args, answer_to, .. }) => {
+            Ok(Delivery::Call {
+                slot,
+                op,
+                args,
+                answer_to,
+                ..
+            }) => {
                 owned_answer_to = write_call(&text, args.get(), answer_to, meta);
                 (0, slot, op as u32)
             }
-            Ok(Delivery::CallQuestion { slot, op, args, answer_to, .. }) => {
+            Ok(Delivery::CallQuestion {
+                slot,
+                op,
+                args,
+                answer_to,
+                ..
+            }) => {
                 owned_answer_to = write_call(&text, args.get(), answer_to, meta);
                 (6, slot, op as u32)
             }
@@ -97,7 +115,8 @@ impl BindingEngine {
                 self.released.extend_from_slice(released);
             }
         } else {
-            self.released.extend_from_slice(self.inner.released_with_call());
+            self.released
+                .extend_from_slice(self.inner.released_with_call());
         }
         Ok(owned_answer_to)
     }

@@ -68,14 +68,19 @@ pub struct BindingWsInfo {
 }
 
 fn millis(value: Option<f64>) -> Option<Duration> {
-    value.filter(|ms| ms.is_finite() && *ms >= 0.0).map(|ms| Duration::from_secs_f64(ms / 1000.0))
+    value
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
 }
 
 pub(crate) fn config(options: Option<&BindingWsOptions>) -> Config {
     let defaults = Config::default();
     let Some(o) = options else { return defaults };
     Config {
-        max_message_size: o.max_message_size.filter(|n| n.is_finite() && *n >= 1.0).map_or(defaults.max_message_size, |n| n as usize),
+        max_message_size: o
+            .max_message_size
+            .filter(|n| n.is_finite() && *n >= 1.0)
+            .map_or(defaults.max_message_size, |n| n as usize),
         ping_interval: match millis(o.ping_interval) {
             Some(every) if every.is_zero() => None,
             Some(every) => Some(every),
@@ -83,7 +88,10 @@ pub(crate) fn config(options: Option<&BindingWsOptions>) -> Config {
         },
         ping_timeout: millis(o.ping_timeout).unwrap_or(defaults.ping_timeout),
         close_timeout: millis(o.close_timeout).unwrap_or(defaults.close_timeout),
-        max_buffered_bytes: o.max_buffered_bytes.filter(|n| n.is_finite() && *n >= 1.0).map_or(defaults.max_buffered_bytes, |n| n as usize),
+        max_buffered_bytes: o
+            .max_buffered_bytes
+            .filter(|n| n.is_finite() && *n >= 1.0)
+            .map_or(defaults.max_buffered_bytes, |n| n as usize),
     }
 }
 
@@ -102,7 +110,11 @@ fn closed(closed: Closed) -> BindingWsClosed {
         ClosedBy::Peer => "peer",
         ClosedBy::Error => "error",
     };
-    BindingWsClosed { by: by.to_owned(), code: closed.code as u32, message: closed.message }
+    BindingWsClosed {
+        by: by.to_owned(),
+        code: closed.code as u32,
+        message: closed.message,
+    }
 }
 
 fn info(peer: &PeerInfo) -> BindingWsInfo {
@@ -116,7 +128,11 @@ fn info(peer: &PeerInfo) -> BindingWsInfo {
             })
             .or_insert_with(|| value.clone());
     }
-    BindingWsInfo { remote_address: peer.remote_address.clone(), url: peer.url.clone(), headers }
+    BindingWsInfo {
+        remote_address: peer.remote_address.clone(),
+        url: peer.url.clone(),
+        headers,
+    }
 }
 
 /// One open WebSocket, client or server side.
@@ -145,7 +161,10 @@ impl BindingWsConnection {
             .callee_handled::<false>()
             .build_callback(move |_| {
                 let drained = drainer.drain();
-                Ok(BindingWsBatch { messages: drained.messages, closed: drained.closed.map(closed) })
+                Ok(BindingWsBatch {
+                    messages: drained.messages,
+                    closed: drained.closed.map(closed),
+                })
             })?;
         self.link.set_waker(Box::new(move || {
             callback.call((), ThreadsafeFunctionCallMode::NonBlocking);
@@ -172,7 +191,8 @@ impl BindingWsConnection {
     /// Starts the closing handshake (code 1000 unless given: 1000, or 3000-4999).
     #[napi]
     pub fn close(&self, code: Option<u32>, reason: Option<String>) {
-        self.link.close(close_code(code, 1000), reason.as_deref().unwrap_or(""));
+        self.link
+            .close(close_code(code, 1000), reason.as_deref().unwrap_or(""));
     }
 
     /// Bytes sent and not yet taken by the socket (ws://; 0 over wss://).
@@ -189,12 +209,21 @@ impl BindingWsConnection {
 
 /// Connects to a `ws://` or `wss://` URL; rejects with a sentence saying why not.
 #[napi]
-pub async fn ws_connect(url: String, options: Option<BindingWsOptions>) -> Result<BindingWsConnection> {
+pub async fn ws_connect(
+    url: String,
+    options: Option<BindingWsOptions>,
+) -> Result<BindingWsConnection> {
     let config = config(options.as_ref());
     let client = ClientOptions {
         ca_pem: options.as_ref().and_then(|o| o.ca.clone()),
         connect_timeout: options.as_ref().and_then(|o| millis(o.connect_timeout)),
-        headers: options.and_then(|o| o.headers).map(|h| h.into_iter().collect()).unwrap_or_default(),
+        headers: options
+            .and_then(|o| o.headers)
+            .map(|h| h.into_iter().collect())
+            .unwrap_or_default(),
     };
-    transport::connect(&url, config, client).await.map(BindingWsConnection::new).map_err(Error::from_reason)
+    transport::connect(&url, config, client)
+        .await
+        .map(BindingWsConnection::new)
+        .map_err(Error::from_reason)
 }

@@ -41,15 +41,21 @@ pub async fn ws_listen(
     on_connection: ThreadsafeFunction<BindingWsConnection, (), BindingWsConnection, Status, false>,
 ) -> Result<BindingWsServer> {
     let host = options.host.unwrap_or_else(|| "127.0.0.1".to_owned());
-    let port = u16::try_from(options.port.unwrap_or(0)).map_err(|_| Error::from_reason("port must be 0-65535"))?;
+    let port = u16::try_from(options.port.unwrap_or(0))
+        .map_err(|_| Error::from_reason("port must be 0-65535"))?;
     let config = config(options.connection.as_ref());
     let on_accept = Box::new(move |link| {
-        on_connection.call(BindingWsConnection::new(link), ThreadsafeFunctionCallMode::NonBlocking);
+        on_connection.call(
+            BindingWsConnection::new(link),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
     });
     let server = transport::listen(&host, port, options.path, config, on_accept)
         .await
         .map_err(|e| Error::from_reason(format!("could not listen on {host}:{port}: {e}")))?;
-    Ok(BindingWsServer { server: Arc::new(server) })
+    Ok(BindingWsServer {
+        server: Arc::new(server),
+    })
 }
 
 #[napi]
@@ -57,7 +63,10 @@ impl BindingWsServer {
     #[napi]
     pub fn address(&self) -> BindingWsAddress {
         let address = self.server.local_addr();
-        BindingWsAddress { host: address.ip().to_string(), port: address.port() as u32 }
+        BindingWsAddress {
+            host: address.ip().to_string(),
+            port: address.port() as u32,
+        }
     }
 
     /// Connections whose socket is still open.
@@ -70,6 +79,11 @@ impl BindingWsServer {
     /// settles once their sockets are closed or the close timeout passed.
     #[napi]
     pub async fn close(&self, code: Option<u32>, reason: Option<String>) {
-        self.server.close(close_code(code, 1001), reason.as_deref().unwrap_or("server shutting down")).await;
+        self.server
+            .close(
+                close_code(code, 1001),
+                reason.as_deref().unwrap_or("server shutting down"),
+            )
+            .await;
     }
 }

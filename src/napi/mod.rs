@@ -25,7 +25,11 @@ fn init_runtime() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // If the build fails, napi-rs builds its default runtime on first use.
-        if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
+        if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+        {
             napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
         }
     });

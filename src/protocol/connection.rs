@@ -53,17 +53,35 @@ pub enum Delivery<'a> {
     /// true (a pipelining peer), the host also keeps its response promise in a
     /// slot given to [`Connection::keep_answer`], because the peer may send
     /// to `answer_to` before the answer settles.
-    Call { slot: Slot, op: Op, args: &'a RawValue, answer_to: Cow<'a, str>, keep: bool },
+    Call {
+        slot: Slot,
+        op: Op,
+        args: &'a RawValue,
+        answer_to: Cow<'a, str>,
+        keep: bool,
+    },
     /// A call addressed to one of our pending questions (the peer learnt its
     /// id as a `from`): apply `op` to the question's eventual value, as 0.6.1
     /// dispatches it on the question's promise, never to the host's record
     /// of the question. Answer it as a `Call` (`keep` likewise).
-    CallQuestion { slot: Slot, op: Op, args: &'a RawValue, answer_to: Cow<'a, str>, keep: bool },
+    CallQuestion {
+        slot: Slot,
+        op: Op,
+        args: &'a RawValue,
+        answer_to: Cow<'a, str>,
+        keep: bool,
+    },
     /// Settle the pending question in `slot` with the QSON `resolution`. The
     /// engine has already forgotten the question.
-    Resolve { slot: Slot, resolution: &'a RawValue },
+    Resolve {
+        slot: Slot,
+        resolution: &'a RawValue,
+    },
     /// Report progress to the pending question in `slot`.
-    Notify { slot: Slot, resolution: &'a RawValue },
+    Notify {
+        slot: Slot,
+        resolution: &'a RawValue,
+    },
     /// The peer's hello arrived: the agreed extensions are now known.
     Hello,
     /// The peer released ids of ours: the host frees these slots (exports
@@ -167,7 +185,9 @@ impl Connection {
             limits: Limits {
                 // An LRU no larger than the bound evicts before reaching it.
                 max_exports: match options.capacity {
-                    Some(capacity) if capacity > 0 && capacity <= options.limits.max_exports => usize::MAX,
+                    Some(capacity) if capacity > 0 && capacity <= options.limits.max_exports => {
+                        usize::MAX
+                    }
                     _ => options.limits.max_exports,
                 },
                 ..options.limits
@@ -193,7 +213,11 @@ impl Connection {
     /// Parses and routes one incoming message text.
     pub fn receive<'a>(&mut self, text: &'a str) -> Result<Delivery<'a>, Refusal> {
         if self.closed {
-            return Err(Refusal { error: ProtocolError::Closed, reply: None, question: None });
+            return Err(Refusal {
+                error: ProtocolError::Closed,
+                reply: None,
+                question: None,
+            });
         }
         self.released_with_call.clear();
         let (envelope, revival) = message::parse_scanned(text, &self.limits).map_err(|error| {
@@ -202,7 +226,13 @@ impl Connection {
         })?;
         self.revival = revival;
         Ok(match envelope {
-            Envelope::Send { to, from, op, args, release } => {
+            Envelope::Send {
+                to,
+                from,
+                op,
+                args,
+                release,
+            } => {
                 // The releases the call carries go first, as a `release`
                 // message sent just before it would.
                 if let Some(slots) = release.and_then(|ids| self.apply_release(&ids)) {
@@ -215,28 +245,49 @@ impl Connection {
                 };
                 let Some(op) = Op::parse(&op) else {
                     self.stats.refused += 1;
-                    return Err(self.refuse_call(&from, ProtocolError::UnknownOperation(op.into_owned())));
+                    return Err(
+                        self.refuse_call(&from, ProtocolError::UnknownOperation(op.into_owned()))
+                    );
                 };
                 // With pipelining, answers stay kept (in `locals`) until the
                 // peer releases them, pending or not: a peer that never
                 // releases is held to the same bound as one that floods.
-                if self.pending_calls.max(self.locals.answer_count()) >= self.limits.max_pending_calls {
+                if self.pending_calls.max(self.locals.answer_count())
+                    >= self.limits.max_pending_calls
+                {
                     self.stats.calls_refused += 1;
                     let limit = self.limits.max_pending_calls;
-                    return Err(self.refuse_call(&from, ProtocolError::TooManyPendingCalls { limit }));
+                    return Err(
+                        self.refuse_call(&from, ProtocolError::TooManyPendingCalls { limit })
+                    );
                 }
                 self.pending_calls += 1;
                 let keep = self.negotiation.pipeline();
                 match local {
-                    Local::Export(slot) | Local::Answer(slot) => Delivery::Call { slot, op, args, answer_to: from, keep },
-                    Local::Question(slot) => Delivery::CallQuestion { slot, op, args, answer_to: from, keep },
+                    Local::Export(slot) | Local::Answer(slot) => Delivery::Call {
+                        slot,
+                        op,
+                        args,
+                        answer_to: from,
+                        keep,
+                    },
+                    Local::Question(slot) => Delivery::CallQuestion {
+                        slot,
+                        op,
+                        args,
+                        answer_to: from,
+                        keep,
+                    },
                 }
             }
             Envelope::Resolve { to, resolution } => {
                 self.stats.resolves_in += 1;
                 match self.locals.lookup(&to) {
                     Some(Local::Question(_)) => {
-                        let slot = self.locals.remove_question(&to).expect("looked up just now");
+                        let slot = self
+                            .locals
+                            .remove_question(&to)
+                            .expect("looked up just now");
                         if self.negotiation.pipeline() {
                             // The peer kept its answer for our pipelined sends;
                             // all of them precede this release on the wire.
@@ -259,7 +310,10 @@ impl Connection {
             }
             // Only the first hello counts; a repeated one is ignored.
             Envelope::Hello { .. } if self.negotiation.peer_version().is_some() => self.ignore(),
-            Envelope::Hello { version, extensions } => {
+            Envelope::Hello {
+                version,
+                extensions,
+            } => {
                 self.on_hello(version, extensions);
                 Delivery::Hello
             }
@@ -276,8 +330,16 @@ impl Connection {
     /// A refusal whose reply rejects the asker `from` with `error`.
     fn refuse_call(&mut self, from: &str, error: ProtocolError) -> Refusal {
         self.stats.resolves_out += 1;
-        let reply = message::settle("resolve", from, &message::rejection_json(&error.to_string()));
-        Refusal { error, reply: Some(reply), question: None }
+        let reply = message::settle(
+            "resolve",
+            from,
+            &message::rejection_json(&error.to_string()),
+        );
+        Refusal {
+            error,
+            reply: Some(reply),
+            question: None,
+        }
     }
 
     /// A refusal of text the parser refused, answering whoever it can still
@@ -291,9 +353,17 @@ impl Connection {
                     Some(Local::Question(_)) => self.locals.remove_question(&to),
                     _ => None,
                 };
-                Refusal { error, reply: None, question }
+                Refusal {
+                    error,
+                    reply: None,
+                    question,
+                }
             }
-            None => Refusal { error, reply: None, question: None },
+            None => Refusal {
+                error,
+                reply: None,
+                question: None,
+            },
         }
     }
 
@@ -309,15 +379,24 @@ impl Connection {
 
     /// Sends `op` with QSON `args_json` (an array) to the peer's id `to`; the
     /// answer will settle the host's `slot`. Returns the envelope to transmit.
-    pub fn ask(&mut self, to: &str, op: Op, args_json: &str, slot: Slot) -> Result<String, ProtocolError> {
+    pub fn ask(
+        &mut self,
+        to: &str,
+        op: Op,
+        args_json: &str,
+        slot: Slot,
+    ) -> Result<String, ProtocolError> {
         if self.closed {
             return Err(ProtocolError::Closed);
         }
         let from = self.ids.next_id();
         // Queued releases ride with the call to a peer that takes them (but
         // never the release of the answer the call goes to).
-        let releases =
-            if self.negotiation.release() || self.negotiation.pipeline() { self.releases.take_ids_except(to) } else { None };
+        let releases = if self.negotiation.release() || self.negotiation.pipeline() {
+            self.releases.take_ids_except(to)
+        } else {
+            None
+        };
         let envelope = match releases {
             Some(ids) => {
                 self.stats.releases_out += 1;
@@ -363,7 +442,9 @@ impl Connection {
     pub fn export(&mut self, slot: Slot) -> Result<String, ProtocolError> {
         if self.locals.export_count() >= self.limits.max_exports {
             self.stats.exports_refused += 1;
-            return Err(ProtocolError::TooManyExports { limit: self.limits.max_exports });
+            return Err(ProtocolError::TooManyExports {
+                limit: self.limits.max_exports,
+            });
         }
         let id = self.ids.next_id();
         self.locals.insert_export(id.clone(), slot);

@@ -19,7 +19,10 @@ impl Host {
         let mut values = HashMap::new();
         values.insert(ROOT_SLOT, root);
         Host {
-            conn: Connection::new(Options { capacity, ..Options::default() }),
+            conn: Connection::new(Options {
+                capacity,
+                ..Options::default()
+            }),
             values,
             settled: HashMap::new(),
             lost: 0,
@@ -36,9 +39,18 @@ impl Host {
     /// Handles one message; returns the envelopes it sends back.
     fn handle(&mut self, text: &str) -> Vec<String> {
         match self.conn.receive(text) {
-            Ok(Delivery::Call { slot, op: Op::Get, args, answer_to, .. }) => {
+            Ok(Delivery::Call {
+                slot,
+                op: Op::Get,
+                args,
+                answer_to,
+                ..
+            }) => {
                 let args: Vec<String> = serde_json::from_str(args.get()).unwrap();
-                let value = self.values[&slot].get(&args[0]).cloned().unwrap_or_default();
+                let value = self.values[&slot]
+                    .get(&args[0])
+                    .cloned()
+                    .unwrap_or_default();
                 vec![self.conn.answer(&answer_to, &value.to_string())]
             }
             Ok(Delivery::Call { answer_to, .. }) => vec![self.conn.answer(&answer_to, "null")],
@@ -78,9 +90,17 @@ fn a_get_on_the_root_round_trips() {
     let mut a = Host::new(serde_json::json!(null), None);
     let mut b = Host::new(serde_json::json!({"answer": 42}), None);
     let (slot, envelope) = a.ask("", Op::Get, r#"["answer"]"#);
-    assert_eq!(pump(&mut a, &mut b, vec![envelope]), 2, "one send, one resolve");
+    assert_eq!(
+        pump(&mut a, &mut b, vec![envelope]),
+        2,
+        "one send, one resolve"
+    );
     assert_eq!(a.settled[&slot], "42");
-    assert_eq!(a.conn.question_count(), 0, "the answered question is forgotten");
+    assert_eq!(
+        a.conn.question_count(),
+        0,
+        "the answered question is forgotten"
+    );
 }
 
 #[test]
@@ -90,7 +110,11 @@ fn unknown_operations_are_refused_with_a_rejection_and_the_connection_serves_on(
     let text = r#"{"type":"send","to":"","from":"Q1","op":"frob","args":[]}"#;
     a.conn.locals.insert_question("Q1".into(), 9);
     pump(&mut a, &mut b, vec![text.into()]);
-    assert!(a.settled[&9].contains("unknown operation"), "{}", a.settled[&9]);
+    assert!(
+        a.settled[&9].contains("unknown operation"),
+        "{}",
+        a.settled[&9]
+    );
     let (slot, envelope) = a.ask("", Op::Get, r#"["x"]"#);
     pump(&mut a, &mut b, vec![envelope]);
     assert_eq!(a.settled[&slot], "1");
@@ -117,7 +141,14 @@ fn messages_to_evicted_exports_are_lost_but_the_root_answers() {
 fn malformed_messages_are_counted_and_do_not_stop_the_connection() {
     let mut a = Host::new(serde_json::json!(null), None);
     let mut b = Host::new(serde_json::json!({"x": 2}), None);
-    for junk in ["", "nope", "[]", "{\"type\":\"send\"}", "{\"type\":5}", "{\"type\":\"resolve\",\"to\":[]}"] {
+    for junk in [
+        "",
+        "nope",
+        "[]",
+        "{\"type\":\"send\"}",
+        "{\"type\":5}",
+        "{\"type\":\"resolve\",\"to\":[]}",
+    ] {
         assert!(b.conn.receive(junk).is_err(), "{junk:?}");
     }
     assert_eq!(b.conn.stats().malformed, 6);
@@ -132,12 +163,24 @@ fn close_returns_pending_questions_and_refuses_new_ones() {
     let (slot, _) = a.ask("", Op::Keys, "[]");
     let (questions, _) = a.conn.close();
     assert_eq!(questions, vec![slot]);
-    assert_eq!(a.conn.ask("", Op::Keys, "[]", 99), Err(ProtocolError::Closed));
-    assert!(matches!(a.conn.receive("{}"), Err(Refusal { error: ProtocolError::Closed, .. })));
+    assert_eq!(
+        a.conn.ask("", Op::Keys, "[]", 99),
+        Err(ProtocolError::Closed)
+    );
+    assert!(matches!(
+        a.conn.receive("{}"),
+        Err(Refusal {
+            error: ProtocolError::Closed,
+            ..
+        })
+    ));
 }
 
 fn limited(limits: Limits) -> Connection {
-    Connection::new(Options { limits, ..Options::default() })
+    Connection::new(Options {
+        limits,
+        ..Options::default()
+    })
 }
 
 fn call_text(from: &str) -> String {
@@ -146,7 +189,10 @@ fn call_text(from: &str) -> String {
 
 #[test]
 fn calls_past_the_pending_limit_are_refused_to_their_asker_and_later_ones_served() {
-    let mut b = limited(Limits { max_pending_calls: 2, ..Limits::default() });
+    let mut b = limited(Limits {
+        max_pending_calls: 2,
+        ..Limits::default()
+    });
     let mut answers = Vec::new();
     for from in ["A", "B"] {
         match b.receive(&call_text(from)) {
@@ -157,30 +203,56 @@ fn calls_past_the_pending_limit_are_refused_to_their_asker_and_later_ones_served
     let refusal = b.receive(&call_text("C")).unwrap_err();
     assert_eq!(refusal.error.code(), "ELIMIT");
     let reply = refusal.reply.expect("the asker is told");
-    assert!(reply.starts_with(r#"{"type":"resolve","to":"C","resolution":{"!":{"message":"too many pending calls"#), "{reply}");
+    assert!(
+        reply.starts_with(
+            r#"{"type":"resolve","to":"C","resolution":{"!":{"message":"too many pending calls"#
+        ),
+        "{reply}"
+    );
     assert_eq!(b.stats().calls_refused, 1);
     assert_eq!(b.pending_call_count(), 2);
     b.answer(&answers[0], "1");
-    assert!(matches!(b.receive(&call_text("D")), Ok(Delivery::Call { .. })), "room again after an answer");
+    assert!(
+        matches!(b.receive(&call_text("D")), Ok(Delivery::Call { .. })),
+        "room again after an answer"
+    );
     // Refusals do not count as served calls.
-    b.receive(r#"{"type":"send","to":"","from":"E","op":"frob","args":[]}"#).unwrap_err();
+    b.receive(r#"{"type":"send","to":"","from":"E","op":"frob","args":[]}"#)
+        .unwrap_err();
     assert_eq!(b.pending_call_count(), 2);
 }
 
 #[test]
 fn exports_past_the_limit_fail_unless_an_lru_capacity_evicts() {
-    let mut b = limited(Limits { max_exports: 2, ..Limits::default() });
+    let mut b = limited(Limits {
+        max_exports: 2,
+        ..Limits::default()
+    });
     b.export(1).unwrap();
     b.export(2).unwrap();
     assert_eq!(b.export(3), Err(ProtocolError::TooManyExports { limit: 2 }));
     assert_eq!(b.stats().exports_refused, 1);
-    let mut lru = Connection::new(Options { capacity: Some(2), limits: Limits { max_exports: 2, ..Limits::default() }, ..Options::default() });
+    let mut lru = Connection::new(Options {
+        capacity: Some(2),
+        limits: Limits {
+            max_exports: 2,
+            ..Limits::default()
+        },
+        ..Options::default()
+    });
     for slot in 1..10 {
         lru.export(slot).unwrap();
     }
     assert_eq!(lru.export_count(), 2);
     // A capacity above the bound: the bound wins.
-    let mut big = Connection::new(Options { capacity: Some(10), limits: Limits { max_exports: 3, ..Limits::default() }, ..Options::default() });
+    let mut big = Connection::new(Options {
+        capacity: Some(10),
+        limits: Limits {
+            max_exports: 3,
+            ..Limits::default()
+        },
+        ..Options::default()
+    });
     for slot in 1..4 {
         big.export(slot).unwrap();
     }
@@ -194,17 +266,37 @@ fn a_refused_send_is_answered_and_a_refused_resolve_rejects_our_question() {
     let text = format!(r#"{{"type":"send","to":"","from":"F","op":"get","args":{deep}}}"#);
     let refusal = b.receive(&text).unwrap_err();
     assert_eq!(refusal.error.code(), "ETOODEEP");
-    assert!(refusal.reply.unwrap().contains("nests deeper than 1000 levels"));
-    let wrong = b.receive(r#"{"type":"send","to":"","from":"G","op":"get","args":{}}"#).unwrap_err();
-    assert!(wrong.reply.unwrap().contains(r#"field \"args\" must be an array"#));
+    assert!(refusal
+        .reply
+        .unwrap()
+        .contains("nests deeper than 1000 levels"));
+    let wrong = b
+        .receive(r#"{"type":"send","to":"","from":"G","op":"get","args":{}}"#)
+        .unwrap_err();
+    assert!(wrong
+        .reply
+        .unwrap()
+        .contains(r#"field \"args\" must be an array"#));
 
-    let asked: serde_json::Value = serde_json::from_str(&b.ask("", Op::Get, "[]", 7).unwrap()).unwrap();
-    let text = format!(r#"{{"type":"resolve","to":"{}","resolution":{deep}}}"#, asked["from"].as_str().unwrap());
+    let asked: serde_json::Value =
+        serde_json::from_str(&b.ask("", Op::Get, "[]", 7).unwrap()).unwrap();
+    let text = format!(
+        r#"{{"type":"resolve","to":"{}","resolution":{deep}}}"#,
+        asked["from"].as_str().unwrap()
+    );
     let refusal = b.receive(&text).unwrap_err();
     assert_eq!(refusal.question, Some(7));
-    assert_eq!(b.question_count(), 0, "the question is settled (rejected) by the host");
+    assert_eq!(
+        b.question_count(),
+        0,
+        "the question is settled (rejected) by the host"
+    );
     // A refused resolve to something that is not our question changes nothing.
-    let refusal = b.receive(&format!(r#"{{"type":"resolve","to":"","resolution":{deep}}}"#)).unwrap_err();
+    let refusal = b
+        .receive(&format!(
+            r#"{{"type":"resolve","to":"","resolution":{deep}}}"#
+        ))
+        .unwrap_err();
     assert_eq!(refusal.question, None);
     assert_eq!(b.stats().malformed, 4);
 }
@@ -218,26 +310,47 @@ fn put_is_accepted_as_set() {
 #[test]
 fn a_send_to_our_pending_question_is_a_call_on_the_question() {
     let mut a = Connection::new(Options::default());
-    let asked: serde_json::Value = serde_json::from_str(&a.ask("", Op::Get, "[]", 9).unwrap()).unwrap();
+    let asked: serde_json::Value =
+        serde_json::from_str(&a.ask("", Op::Get, "[]", 9).unwrap()).unwrap();
     let question = asked["from"].as_str().unwrap();
     let text = format!(r#"{{"type":"send","to":"{question}","from":"Z","op":"keys","args":[]}}"#);
     match a.receive(&text) {
-        Ok(Delivery::CallQuestion { slot: 9, op: Op::Keys, answer_to, .. }) => assert_eq!(answer_to, "Z"),
+        Ok(Delivery::CallQuestion {
+            slot: 9,
+            op: Op::Keys,
+            answer_to,
+            ..
+        }) => assert_eq!(answer_to, "Z"),
         other => panic!("expected a call on question 9, got {other:?}"),
     }
     // The root stays an ordinary call, and the question is still pending.
-    assert!(matches!(a.receive(r#"{"type":"send","to":"","from":"Y","op":"keys","args":[]}"#), Ok(Delivery::Call { .. })));
+    assert!(matches!(
+        a.receive(r#"{"type":"send","to":"","from":"Y","op":"keys","args":[]}"#),
+        Ok(Delivery::Call { .. })
+    ));
     assert_eq!(a.question_count(), 1);
 }
 
 #[test]
 fn answers_kept_for_a_pipelining_peer_count_against_the_pending_limit() {
-    let limits = Limits { max_pending_calls: 3, ..Limits::default() };
-    let mut b = Connection::new(Options { limits, extensions: vec!["pipeline".into()], ..Options::default() });
-    b.receive(r#"{"type":"hello","version":1,"extensions":["pipeline"]}"#).unwrap();
+    let limits = Limits {
+        max_pending_calls: 3,
+        ..Limits::default()
+    };
+    let mut b = Connection::new(Options {
+        limits,
+        extensions: vec!["pipeline".into()],
+        ..Options::default()
+    });
+    b.receive(r#"{"type":"hello","version":1,"extensions":["pipeline"]}"#)
+        .unwrap();
     for (n, from) in ["A", "B", "C"].into_iter().enumerate() {
         match b.receive(&call_text(from)) {
-            Ok(Delivery::Call { answer_to, keep: true, .. }) => {
+            Ok(Delivery::Call {
+                answer_to,
+                keep: true,
+                ..
+            }) => {
                 b.keep_answer(&answer_to, 10 + n as Slot);
                 b.answer(&answer_to, "1");
             }
@@ -246,10 +359,17 @@ fn answers_kept_for_a_pipelining_peer_count_against_the_pending_limit() {
     }
     assert_eq!(b.pending_call_count(), 0, "all answered");
     let refusal = b.receive(&call_text("D")).unwrap_err();
-    assert_eq!(refusal.error.code(), "ELIMIT", "three answers kept, never released");
+    assert_eq!(
+        refusal.error.code(),
+        "ELIMIT",
+        "three answers kept, never released"
+    );
     match b.receive(r#"{"type":"release","ids":{"A":1}}"#) {
         Ok(Delivery::Released { slots }) => assert_eq!(slots, vec![10]),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(b.receive(&call_text("E")), Ok(Delivery::Call { .. })), "a release made room");
+    assert!(
+        matches!(b.receive(&call_text("E")), Ok(Delivery::Call { .. })),
+        "a release made room"
+    );
 }

@@ -52,7 +52,10 @@ struct PeerHello {
 
 impl Negotiation {
     pub fn new(offered: Vec<String>) -> Self {
-        Negotiation { offered, ..Negotiation::default() }
+        Negotiation {
+            offered,
+            ..Negotiation::default()
+        }
     }
 
     /// Our hello, or `None` when we offer nothing (then no hello is sent and
@@ -67,7 +70,10 @@ impl Negotiation {
         if self.peer.is_some() {
             return;
         }
-        self.peer = Some(PeerHello { version, extensions });
+        self.peer = Some(PeerHello {
+            version,
+            extensions,
+        });
         self.pipeline = self.peer_has(PIPELINE);
         self.release = self.peer_has(RELEASE);
     }
@@ -76,14 +82,20 @@ impl Negotiation {
     /// hello, and always with a 0.6.1 peer).
     pub fn peer_has(&self, name: &str) -> bool {
         match &self.peer {
-            Some(peer) => self.offered.iter().any(|n| n == name) && peer.extensions.iter().any(|n| n == name),
+            Some(peer) => {
+                self.offered.iter().any(|n| n == name) && peer.extensions.iter().any(|n| n == name)
+            }
             None => false,
         }
     }
 
     /// The extensions both sides announced, in our order.
     pub fn agreed(&self) -> Vec<String> {
-        self.offered.iter().filter(|name| self.peer_has(name)).cloned().collect()
+        self.offered
+            .iter()
+            .filter(|name| self.peer_has(name))
+            .cloned()
+            .collect()
     }
 
     pub fn peer_version(&self) -> Option<u64> {
@@ -242,7 +254,11 @@ impl Connection {
             return None;
         }
         self.stats.releases_in += 1;
-        Some(ids.iter().filter_map(|(id, count)| self.locals.release(id, *count)).collect())
+        Some(
+            ids.iter()
+                .filter_map(|(id, count)| self.locals.release(id, *count))
+                .collect(),
+        )
     }
 
     /// Counts one more sending of our export `id`; false when it is gone and

@@ -29,7 +29,16 @@ impl Host {
         });
         let hello = conn.hello();
         let values = HashMap::from([(ROOT_SLOT, root)]);
-        (Host { conn, values, settled: HashMap::new(), freed: Vec::new(), next_slot: 1 }, hello)
+        (
+            Host {
+                conn,
+                values,
+                settled: HashMap::new(),
+                freed: Vec::new(),
+                next_slot: 1,
+            },
+            hello,
+        )
     }
 
     fn slot(&mut self) -> Slot {
@@ -40,8 +49,15 @@ impl Host {
     /// Asks and returns (slot, question id, envelope).
     fn ask(&mut self, to: &str, name: &str) -> (Slot, String, String) {
         let slot = self.slot();
-        let envelope = self.conn.ask(to, Op::Get, &json!([name]).to_string(), slot).unwrap();
-        let id = self.conn.last_question().map(str::to_owned).unwrap_or_default();
+        let envelope = self
+            .conn
+            .ask(to, Op::Get, &json!([name]).to_string(), slot)
+            .unwrap();
+        let id = self
+            .conn
+            .last_question()
+            .map(str::to_owned)
+            .unwrap_or_default();
         (slot, id, envelope)
     }
 
@@ -49,9 +65,18 @@ impl Host {
         let delivery = self.conn.receive(text);
         self.freed.extend_from_slice(self.conn.released_with_call());
         match delivery {
-            Ok(Delivery::Call { slot, args, answer_to, keep, .. }) => {
+            Ok(Delivery::Call {
+                slot,
+                args,
+                answer_to,
+                keep,
+                ..
+            }) => {
                 let args: Vec<String> = serde_json::from_str(args.get()).unwrap();
-                let value = self.values[&slot].get(&args[0]).cloned().unwrap_or_default();
+                let value = self.values[&slot]
+                    .get(&args[0])
+                    .cloned()
+                    .unwrap_or_default();
                 let resolution = if value.is_object() {
                     let export = self.slot();
                     self.values.insert(export, value.clone());
@@ -129,7 +154,11 @@ fn chain_root() -> Value {
 
 #[test]
 fn hello_agrees_on_the_names_both_sides_offer() {
-    let (a, b) = pair(&[PIPELINE, RELEASE, "values"], &["values", PIPELINE, "batch"], Value::Null);
+    let (a, b) = pair(
+        &[PIPELINE, RELEASE, "values"],
+        &["values", PIPELINE, "batch"],
+        Value::Null,
+    );
     assert_eq!(a.conn.negotiation().agreed(), [PIPELINE, "values"]);
     assert_eq!(b.conn.negotiation().agreed(), ["values", PIPELINE]);
     assert!(a.conn.negotiation().peer_has(PIPELINE) && !a.conn.negotiation().peer_has("batch"));
@@ -183,7 +212,10 @@ fn releases_count_receptions_so_a_resend_in_flight_survives() {
     // A had received it once when it released; the second sending is in flight.
     a.conn.release_import(&id, 1);
     let release = a.end_of_turn();
-    assert_eq!(release, [format!(r#"{{"type":"release","ids":{{"{id}":1}}}}"#)]);
+    assert_eq!(
+        release,
+        [format!(r#"{{"type":"release","ids":{{"{id}":1}}}}"#)]
+    );
     pump(&mut a, &mut b, release);
     assert!(b.freed.is_empty(), "one reception still held");
     assert_eq!(b.conn.export_slot(&id), Some(7));
@@ -217,7 +249,11 @@ fn a_cancelled_question_releases_the_answer_and_ignores_a_crossing_resolve() {
     assert_eq!(a.conn.cancel(&id), None);
     let release = a.end_of_turn();
     assert!(a.handle(&resolve[0]).is_empty());
-    assert_eq!(a.conn.stats().lost, 0, "the crossing resolve is not reported lost");
+    assert_eq!(
+        a.conn.stats().lost,
+        0,
+        "the crossing resolve is not reported lost"
+    );
     assert!(a.settled.is_empty());
     b.handle(&release[0]);
     assert_eq!(b.conn.answer_count(), 0);
@@ -232,12 +268,21 @@ fn a_call_carries_the_releases_queued_before_it() {
     a.handle(&resolve[0]);
     assert_eq!(b.conn.answer_count(), 1, "kept until released");
     let (_, _, envelope) = a.ask("", "start");
-    assert!(envelope.ends_with(&format!(r#","release":{{"{first}":1}}}}"#)), "{envelope}");
-    assert!(a.end_of_turn().is_empty(), "nothing left for a release message");
+    assert!(
+        envelope.ends_with(&format!(r#","release":{{"{first}":1}}}}"#)),
+        "{envelope}"
+    );
+    assert!(
+        a.end_of_turn().is_empty(),
+        "nothing left for a release message"
+    );
     b.handle(&envelope);
     assert_eq!(b.freed.len(), 1, "the first answer freed");
     assert_eq!(b.conn.answer_count(), 1, "the second answer kept");
-    assert_eq!((a.conn.stats().releases_out, b.conn.stats().releases_in), (1, 1));
+    assert_eq!(
+        (a.conn.stats().releases_out, b.conn.stats().releases_in),
+        (1, 1)
+    );
     // A plain peer never gets the field.
     let (mut c, mut d) = pair(&[PIPELINE], &[], chain_root());
     let (_, _, envelope) = c.ask("", "start");
@@ -253,9 +298,15 @@ fn a_call_to_an_answer_never_carries_its_release() {
     // The answer's release is queued; a call to that answer leaves it queued.
     let (_, _, envelope) = a.ask(&first, "next");
     assert!(!envelope.contains("release"), "{envelope}");
-    assert!(matches!(b.conn.receive(&envelope), Ok(Delivery::Call { .. })), "delivered, not lost");
+    assert!(
+        matches!(b.conn.receive(&envelope), Ok(Delivery::Call { .. })),
+        "delivered, not lost"
+    );
     let (_, _, envelope) = a.ask("", "start");
-    assert!(envelope.ends_with(&format!(r#","release":{{"{first}":1}}}}"#)), "{envelope}");
+    assert!(
+        envelope.ends_with(&format!(r#","release":{{"{first}":1}}}}"#)),
+        "{envelope}"
+    );
 }
 
 #[test]

@@ -18,12 +18,27 @@ use super::error::ProtocolError;
 pub enum Envelope<'a> {
     /// `release`: ids the sender releases, carried by the call itself (see
     /// [`send_releasing`]); processed as a `release` message just before it.
-    Send { to: Cow<'a, str>, from: Cow<'a, str>, op: Cow<'a, str>, args: &'a RawValue, release: Option<Vec<(String, u64)>> },
-    Resolve { to: Cow<'a, str>, resolution: &'a RawValue },
-    Notify { to: Cow<'a, str>, resolution: &'a RawValue },
+    Send {
+        to: Cow<'a, str>,
+        from: Cow<'a, str>,
+        op: Cow<'a, str>,
+        args: &'a RawValue,
+        release: Option<Vec<(String, u64)>>,
+    },
+    Resolve {
+        to: Cow<'a, str>,
+        resolution: &'a RawValue,
+    },
+    Notify {
+        to: Cow<'a, str>,
+        resolution: &'a RawValue,
+    },
     /// A q-connection-rs peer announcing itself (see `docs/PROTOCOL-EXTENSIONS.md`).
     /// Names that are not strings are skipped; a 0.6.1 peer never sends this.
-    Hello { version: u64, extensions: Vec<String> },
+    Hello {
+        version: u64,
+        extensions: Vec<String>,
+    },
     /// The peer gives up ids of ours: `count` receptions of an export, or an
     /// answer it no longer needs (count 1). Only negotiated peers send it.
     Release { ids: Vec<(String, u64)> },
@@ -85,7 +100,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_message_bytes: 64 << 20, max_depth: 1000, max_pending_calls: 10_000, max_exports: 100_000 }
+        Limits {
+            max_message_bytes: 64 << 20,
+            max_depth: 1000,
+            max_pending_calls: 10_000,
+            max_exports: 100_000,
+        }
     }
 }
 
@@ -96,9 +116,15 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Envelope<'a>, Protoco
 }
 
 /// [`parse`], with the [`Revival`] the envelope's payload needs.
-pub fn parse_scanned<'a>(text: &'a str, limits: &Limits) -> Result<(Envelope<'a>, Revival), ProtocolError> {
+pub fn parse_scanned<'a>(
+    text: &'a str,
+    limits: &Limits,
+) -> Result<(Envelope<'a>, Revival), ProtocolError> {
     if text.len() > limits.max_message_bytes {
-        return Err(ProtocolError::TooLarge { bytes: text.len(), limit: limits.max_message_bytes });
+        return Err(ProtocolError::TooLarge {
+            bytes: text.len(),
+            limit: limits.max_message_bytes,
+        });
     }
     let revival = scan(text, limits.max_depth)?;
     let envelope = parse_envelope(text)?;
@@ -130,19 +156,29 @@ fn parse_envelope(text: &str) -> Result<Envelope<'_>, ProtocolError> {
         Some(kind) => string_field(kind, "type")?,
         None => return Ok(Envelope::Unknown),
     };
-    let to = || raw.to.ok_or(ProtocolError::MissingField("to")).and_then(|v| string_field(v, "to"));
+    let to = || {
+        raw.to
+            .ok_or(ProtocolError::MissingField("to"))
+            .and_then(|v| string_field(v, "to"))
+    };
     match kind.as_ref() {
         "send" => {
             let args = raw.args.ok_or(ProtocolError::MissingField("args"))?;
             if !args.get().starts_with('[') {
-                return Err(ProtocolError::WrongType { field: "args", expected: "an array" });
+                return Err(ProtocolError::WrongType {
+                    field: "args",
+                    expected: "an array",
+                });
             }
             Ok(Envelope::Send {
                 to: to()?,
                 from: string_field(raw.from.ok_or(ProtocolError::MissingField("from"))?, "from")?,
                 op: string_field(raw.op.ok_or(ProtocolError::MissingField("op"))?, "op")?,
                 args,
-                release: raw.release.map(|ids| release_ids(ids, "release")).transpose()?,
+                release: raw
+                    .release
+                    .map(|ids| release_ids(ids, "release"))
+                    .transpose()?,
             })
         }
         "resolve" | "notify" => {
@@ -160,11 +196,15 @@ fn parse_envelope(text: &str) -> Result<Envelope<'_>, ProtocolError> {
     }
 }
 
-fn parse_hello<'a>(version: Option<&RawValue>, extensions: Option<&RawValue>) -> Result<Envelope<'a>, ProtocolError> {
+fn parse_hello<'a>(
+    version: Option<&RawValue>,
+    extensions: Option<&RawValue>,
+) -> Result<Envelope<'a>, ProtocolError> {
     // Without a whole-number version and an array of names this is not our
     // hello (another protocol's, or a probe): an unknown message, ignored.
     let version = version.and_then(|v| serde_json::from_str::<u64>(v.get()).ok());
-    let names = extensions.and_then(|list| serde_json::from_str::<Vec<serde_json::Value>>(list.get()).ok());
+    let names =
+        extensions.and_then(|list| serde_json::from_str::<Vec<serde_json::Value>>(list.get()).ok());
     let (Some(version), Some(names)) = (version, names) else {
         return Ok(Envelope::Unknown);
     };
@@ -176,18 +216,27 @@ fn parse_hello<'a>(version: Option<&RawValue>, extensions: Option<&RawValue>) ->
         })
         .take(MAX_EXTENSIONS)
         .collect();
-    Ok(Envelope::Hello { version, extensions })
+    Ok(Envelope::Hello {
+        version,
+        extensions,
+    })
 }
 
 fn parse_release<'a>(ids: Option<&RawValue>) -> Result<Envelope<'a>, ProtocolError> {
     let ids = ids.ok_or(ProtocolError::MissingField("ids"))?;
-    Ok(Envelope::Release { ids: release_ids(ids, "ids")? })
+    Ok(Envelope::Release {
+        ids: release_ids(ids, "ids")?,
+    })
 }
 
 /// `{id: count, ...}` with positive whole counts (a release's `ids`, a send's `release`).
 fn release_ids(ids: &RawValue, field: &'static str) -> Result<Vec<(String, u64)>, ProtocolError> {
-    let wrong = || ProtocolError::WrongType { field, expected: "an object of counts" };
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(ids.get()).map_err(|_| wrong())?;
+    let wrong = || ProtocolError::WrongType {
+        field,
+        expected: "an object of counts",
+    };
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(ids.get()).map_err(|_| wrong())?;
     let mut out = Vec::with_capacity(map.len());
     for (id, count) in map {
         match count.as_u64() {
@@ -238,10 +287,16 @@ static UNDEFINED_RESOLUTION: std::sync::LazyLock<Box<RawValue>> = std::sync::Laz
     RawValue::from_string(r#"{"%":"undefined"}"#.to_owned()).expect("a valid JSON literal")
 });
 
-fn string_field<'a>(value: &'a RawValue, field: &'static str) -> Result<Cow<'a, str>, ProtocolError> {
+fn string_field<'a>(
+    value: &'a RawValue,
+    field: &'static str,
+) -> Result<Cow<'a, str>, ProtocolError> {
     let text = value.get();
     if !text.starts_with('"') {
-        return Err(ProtocolError::WrongType { field, expected: "a string" });
+        return Err(ProtocolError::WrongType {
+            field,
+            expected: "a string",
+        });
     }
     if !text.contains('\\') {
         return Ok(Cow::Borrowed(&text[1..text.len() - 1]));
@@ -349,7 +404,13 @@ pub fn send(to: &str, from: &str, op: &str, args_json: &str) -> String {
 /// A `send` that also carries releases, for a negotiated peer only:
 /// `{"type":"send",…,"args":…,"release":{id:count,…}}`. It saves a message,
 /// and the receiver's parse and crossing, per call (docs/PROTOCOL-EXTENSIONS.md).
-pub fn send_releasing(to: &str, from: &str, op: &str, args_json: &str, ids: &[(String, u64)]) -> String {
+pub fn send_releasing(
+    to: &str,
+    from: &str,
+    op: &str,
+    args_json: &str,
+    ids: &[(String, u64)],
+) -> String {
     let mut out = send(to, from, op, args_json);
     out.pop();
     out.push_str(r#","release":"#);
@@ -400,21 +461,37 @@ mod tests {
     #[test]
     fn parses_the_three_types_and_ignores_others() {
         match parse_ok(r#"{"type":"send","to":"","from":"F","op":"post","args":["x",[1]]}"#) {
-            Envelope::Send { to, from, op, args, release } => {
+            Envelope::Send {
+                to,
+                from,
+                op,
+                args,
+                release,
+            } => {
                 assert_eq!((to.as_ref(), from.as_ref(), op.as_ref()), ("", "F", "post"));
                 assert_eq!(args.get(), r#"["x",[1]]"#);
                 assert!(release.is_none());
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse_ok(r#"{"type":"resolve","to":"A","resolution":1}"#), Envelope::Resolve { .. }));
-        assert!(matches!(parse_ok(r#"{"type":"notify","to":"A","resolution":1}"#), Envelope::Notify { .. }));
+        assert!(matches!(
+            parse_ok(r#"{"type":"resolve","to":"A","resolution":1}"#),
+            Envelope::Resolve { .. }
+        ));
+        assert!(matches!(
+            parse_ok(r#"{"type":"notify","to":"A","resolution":1}"#),
+            Envelope::Notify { .. }
+        ));
         match parse_ok(r#"{"type":"resolve","to":"A","resolution":null}"#) {
-            Envelope::Resolve { resolution, .. } => assert_eq!(resolution.get(), "null", "null is a value, not absence"),
+            Envelope::Resolve { resolution, .. } => {
+                assert_eq!(resolution.get(), "null", "null is a value, not absence")
+            }
             other => panic!("{other:?}"),
         }
         match parse_ok(r#"{"type":"resolve","to":"A"}"#) {
-            Envelope::Resolve { resolution, .. } => assert_eq!(resolution.get(), r#"{"%":"undefined"}"#),
+            Envelope::Resolve { resolution, .. } => {
+                assert_eq!(resolution.get(), r#"{"%":"undefined"}"#)
+            }
             other => panic!("{other:?}"),
         }
         assert!(matches!(parse_ok(r#"{"type":"hello"}"#), Envelope::Unknown));
@@ -424,10 +501,19 @@ mod tests {
     #[test]
     fn hello_and_release_round_trip_and_reject_bad_fields() {
         let text = hello(1, &["pipeline".into(), "values".into()]);
-        assert_eq!(text, r#"{"type":"hello","version":1,"extensions":["pipeline","values"]}"#);
+        assert_eq!(
+            text,
+            r#"{"type":"hello","version":1,"extensions":["pipeline","values"]}"#
+        );
         match parse_ok(&text) {
-            Envelope::Hello { version, extensions } => {
-                assert_eq!((version, extensions), (1, vec!["pipeline".to_owned(), "values".to_owned()]))
+            Envelope::Hello {
+                version,
+                extensions,
+            } => {
+                assert_eq!(
+                    (version, extensions),
+                    (1, vec!["pipeline".to_owned(), "values".to_owned()])
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -445,19 +531,38 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let limits = Limits::default();
-        for not_ours in [r#"{"type":"hello"}"#, r#"{"type":"hello","version":-1,"extensions":[]}"#, r#"{"type":"hello","to":"","version":9}"#] {
-            assert!(matches!(parse_ok(not_ours), Envelope::Unknown), "{not_ours}");
+        for not_ours in [
+            r#"{"type":"hello"}"#,
+            r#"{"type":"hello","version":-1,"extensions":[]}"#,
+            r#"{"type":"hello","to":"","version":9}"#,
+        ] {
+            assert!(
+                matches!(parse_ok(not_ours), Envelope::Unknown),
+                "{not_ours}"
+            );
         }
         assert!(parse(r#"{"type":"release","ids":{"A":0}}"#, &limits).is_err());
         assert!(parse(r#"{"type":"release","ids":["A"]}"#, &limits).is_err());
         let text = send_releasing("", "F", "get", "[]", &[("A".into(), 1)]);
-        assert_eq!(text, r#"{"type":"send","to":"","from":"F","op":"get","args":[],"release":{"A":1}}"#);
+        assert_eq!(
+            text,
+            r#"{"type":"send","to":"","from":"F","op":"get","args":[],"release":{"A":1}}"#
+        );
         match parse_ok(&text) {
-            Envelope::Send { release, args, .. } => assert_eq!((release, args.get()), (Some(vec![("A".to_owned(), 1)]), "[]")),
+            Envelope::Send { release, args, .. } => assert_eq!(
+                (release, args.get()),
+                (Some(vec![("A".to_owned(), 1)]), "[]")
+            ),
             other => panic!("{other:?}"),
         }
-        let err = parse(r#"{"type":"send","to":"","from":"F","op":"get","args":[],"release":{"A":-1}}"#, &limits);
-        assert_eq!(err.unwrap_err().to_string(), "field \"release\" must be an object of counts");
+        let err = parse(
+            r#"{"type":"send","to":"","from":"F","op":"get","args":[],"release":{"A":-1}}"#,
+            &limits,
+        );
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "field \"release\" must be an object of counts"
+        );
     }
 
     #[test]
@@ -475,9 +580,18 @@ mod tests {
         assert!(err("not json").contains("not JSON"));
         assert_eq!(err("[1,2]"), "message is not a JSON object");
         assert_eq!(err("\"text\""), "message is not a JSON object");
-        assert_eq!(err(r#"{"type":"send","to":1,"from":"F","op":"get","args":[]}"#), "field \"to\" must be a string");
-        assert_eq!(err(r#"{"type":"send","to":"","op":"get","args":[]}"#), "field \"from\" is missing");
-        assert_eq!(err(r#"{"type":"send","to":"","from":"F","op":"get","args":{}}"#), "field \"args\" must be an array");
+        assert_eq!(
+            err(r#"{"type":"send","to":1,"from":"F","op":"get","args":[]}"#),
+            "field \"to\" must be a string"
+        );
+        assert_eq!(
+            err(r#"{"type":"send","to":"","op":"get","args":[]}"#),
+            "field \"from\" is missing"
+        );
+        assert_eq!(
+            err(r#"{"type":"send","to":"","from":"F","op":"get","args":{}}"#),
+            "field \"args\" must be an array"
+        );
         assert!(err(r#"{"type":"resolve","to":""} trailing"#).contains("not JSON"));
     }
 
@@ -485,11 +599,24 @@ mod tests {
     fn depth_and_size_are_limited_before_parsing() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let text = format!(r#"{{"type":"resolve","to":"A","resolution":{deep}}}"#);
-        assert_eq!(parse(&text, &Limits::default()).unwrap_err().to_string(), "message nests deeper than 1000 levels");
-        let small = Limits { max_message_bytes: 10, max_depth: 10, ..Limits::default() };
-        assert!(matches!(parse(&text, &small), Err(ProtocolError::TooLarge { .. })));
+        assert_eq!(
+            parse(&text, &Limits::default()).unwrap_err().to_string(),
+            "message nests deeper than 1000 levels"
+        );
+        let small = Limits {
+            max_message_bytes: 10,
+            max_depth: 10,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            parse(&text, &small),
+            Err(ProtocolError::TooLarge { .. })
+        ));
         // Brackets inside strings do not count.
-        let quoted = format!(r#"{{"type":"resolve","to":"A","resolution":"{}"}}"#, "[".repeat(5000));
+        let quoted = format!(
+            r#"{{"type":"resolve","to":"A","resolution":"{}"}}"#,
+            "[".repeat(5000)
+        );
         assert!(parse(&quoted, &Limits::default()).is_ok());
     }
 
@@ -499,15 +626,35 @@ mod tests {
             let text = format!(r#"{{"type":"resolve","to":"A","resolution":{payload}}}"#);
             parse_scanned(&text, &Limits::default()).unwrap().1
         };
-        assert_eq!(revival(r#"{"$x":"@x","a":["%!"],"b":"x$","c":""}"#), Revival::AsParsed);
-        for forms in [r#"{"%":"NaN"}"#, r#"[{"!":1}]"#, r#"{"@":"id","type":"object"}"#, r#"["%"]"#] {
+        assert_eq!(
+            revival(r#"{"$x":"@x","a":["%!"],"b":"x$","c":""}"#),
+            Revival::AsParsed
+        );
+        for forms in [
+            r#"{"%":"NaN"}"#,
+            r#"[{"!":1}]"#,
+            r#"{"@":"id","type":"object"}"#,
+            r#"["%"]"#,
+        ] {
             assert_eq!(revival(forms), Revival::ReviveForms, "{forms}");
         }
-        for paths in [r#"{"$":""}"#, r#"[{"%":"NaN"},{"$":"/0"}]"#, r#"{"a\\@":1}"#, r#"["\n"]"#, r#"{"\u0024":"/"}"#] {
+        for paths in [
+            r#"{"$":""}"#,
+            r#"[{"%":"NaN"},{"$":"/0"}]"#,
+            r#"{"a\\@":1}"#,
+            r#"["\n"]"#,
+            r#"{"\u0024":"/"}"#,
+        ] {
             assert_eq!(revival(paths), Revival::DecodeAll, "{paths}");
         }
-        let missing = parse_scanned(r#"{"type":"resolve","to":"A"}"#, &Limits::default()).unwrap().1;
-        assert_eq!(missing, Revival::ReviveForms, "a missing resolution is the undefined form");
+        let missing = parse_scanned(r#"{"type":"resolve","to":"A"}"#, &Limits::default())
+            .unwrap()
+            .1;
+        assert_eq!(
+            missing,
+            Revival::ReviveForms,
+            "a missing resolution is the undefined form"
+        );
     }
 
     #[test]
@@ -516,8 +663,17 @@ mod tests {
             send("", "AB", "post", r#"["f",[]]"#),
             r#"{"type":"send","to":"","from":"AB","op":"post","args":["f",[]]}"#
         );
-        assert_eq!(settle("resolve", "X\n\u{1}", "1"), "{\"type\":\"resolve\",\"to\":\"X\\n\\u0001\",\"resolution\":1}");
-        assert_eq!(settle("notify", "a\"b\\c\u{7f}é", "1"), "{\"type\":\"notify\",\"to\":\"a\\\"b\\\\c\u{7f}é\",\"resolution\":1}");
-        assert_eq!(settle_head("resolve", "X\n", 0) + "[1]}", settle("resolve", "X\n", "[1]"));
+        assert_eq!(
+            settle("resolve", "X\n\u{1}", "1"),
+            "{\"type\":\"resolve\",\"to\":\"X\\n\\u0001\",\"resolution\":1}"
+        );
+        assert_eq!(
+            settle("notify", "a\"b\\c\u{7f}é", "1"),
+            "{\"type\":\"notify\",\"to\":\"a\\\"b\\\\c\u{7f}é\",\"resolution\":1}"
+        );
+        assert_eq!(
+            settle_head("resolve", "X\n", 0) + "[1]}",
+            settle("resolve", "X\n", "[1]")
+        );
     }
 }

@@ -26,7 +26,15 @@ const CASES_ROUND_TRIP: u32 = 5_000;
 const CASES_DEPTH: u32 = 2_000;
 const CASES_CONNECTION: u32 = 2_000;
 
-const CODES: [&str; 7] = ["EMALFORMED", "ETOOLARGE", "ETOODEEP", "EFIELD", "EOPERATION", "ECLOSED", "ELIMIT"];
+const CODES: [&str; 7] = [
+    "EMALFORMED",
+    "ETOOLARGE",
+    "ETOODEEP",
+    "EFIELD",
+    "EOPERATION",
+    "ECLOSED",
+    "ELIMIT",
+];
 /// Codes of refusals by the parser, each counted as `malformed`.
 const PARSE_CODES: [&str; 4] = ["EMALFORMED", "ETOOLARGE", "ETOODEEP", "EFIELD"];
 
@@ -53,7 +61,21 @@ enum Edit {
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
-    let interesting = prop::sample::select(vec!['{', '}', '[', ']', '"', '\\', ',', ':', '0', 'n', '\u{0}', 'é', '\u{10FFFF}']);
+    let interesting = prop::sample::select(vec![
+        '{',
+        '}',
+        '[',
+        ']',
+        '"',
+        '\\',
+        ',',
+        ':',
+        '0',
+        'n',
+        '\u{0}',
+        'é',
+        '\u{10FFFF}',
+    ]);
     let fragment = prop::sample::select(vec![
         "__proto__",
         "constructor",
@@ -123,7 +145,9 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::from),
         any::<i64>().prop_map(serde_json::Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(serde_json::Value::from),
         any::<String>().prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(6, 64, 8, |inner| {

@@ -22,7 +22,10 @@ pub struct IdSource {
 
 impl Default for IdSource {
     fn default() -> Self {
-        IdSource { pool: Box::new([0; POOL]), used: POOL }
+        IdSource {
+            pool: Box::new([0; POOL]),
+            used: POOL,
+        }
     }
 }
 
@@ -64,14 +67,23 @@ mod tests {
         for _ in 0..2000 {
             let id = source.next_id();
             let groups: Vec<&str> = id.split('-').collect();
-            assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{id}");
-            assert!(id.chars().all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase()));
+            assert_eq!(
+                groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12],
+                "{id}"
+            );
+            assert!(id
+                .chars()
+                .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase()));
             assert!(seen.insert(id));
         }
         // Every digit position takes every value: no fixed digit is left.
-        let ids: Vec<String> = (0..2000).map(|_| source.next_id().replace('-', "")).collect();
+        let ids: Vec<String> = (0..2000)
+            .map(|_| source.next_id().replace('-', ""))
+            .collect();
         for position in 0..DIGITS {
-            let values: std::collections::HashSet<u8> = ids.iter().map(|id| id.as_bytes()[position]).collect();
+            let values: std::collections::HashSet<u8> =
+                ids.iter().map(|id| id.as_bytes()[position]).collect();
             assert_eq!(values.len(), 16, "digit {position}");
         }
     }

@@ -65,7 +65,12 @@ impl Locals {
             Some(cap) => LruCache::new(cap),
             None => LruCache::unbounded(),
         };
-        Locals { exports, questions: HashMap::new(), answers: HashMap::new(), evicted: Vec::new() }
+        Locals {
+            exports,
+            questions: HashMap::new(),
+            answers: HashMap::new(),
+            evicted: Vec::new(),
+        }
     }
 
     /// Finds what `id` names, touching an export as recently used.

@@ -118,7 +118,11 @@ impl Socket {
     /// Writes the queue until at most `target` bytes are left; pending while
     /// the socket is full. Only this socket is borrowed, so the driver can
     /// wait on it next to its reads and commands.
-    pub(crate) fn poll_drain_to(&self, cx: &mut Context<'_>, target: usize) -> Poll<io::Result<()>> {
+    pub(crate) fn poll_drain_to(
+        &self,
+        cx: &mut Context<'_>,
+        target: usize,
+    ) -> Poll<io::Result<()>> {
         let mut out = self.out.lock();
         while out.queue.len() - out.sent > target {
             match self.stream.try_write(&out.queue[out.sent..]) {
@@ -129,7 +133,9 @@ impl Socket {
                 }
                 // try_write cleared the readiness: this registers the waker,
                 // or says the socket became writable again meanwhile.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready!(self.stream.poll_write_ready(cx))?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.stream.poll_write_ready(cx))?
+                }
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
@@ -142,7 +148,11 @@ pub(crate) struct SharedTcp(Arc<Socket>);
 
 impl SharedTcp {
     pub(crate) fn new(stream: TcpStream) -> Self {
-        SharedTcp(Arc::new(Socket { stream, out: Mutex::default(), backlog: Notify::new() }))
+        SharedTcp(Arc::new(Socket {
+            stream,
+            out: Mutex::default(),
+            backlog: Notify::new(),
+        }))
     }
 
     pub(crate) fn socket(&self) -> &Arc<Socket> {
@@ -155,7 +165,11 @@ impl SharedTcp {
 }
 
 impl AsyncRead for SharedTcp {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         loop {
             ready!(self.0.stream.poll_read_ready(cx))?;
             match self.0.stream.try_read(buf.initialize_unfilled()) {
@@ -172,7 +186,11 @@ impl AsyncRead for SharedTcp {
 
 impl AsyncWrite for SharedTcp {
     /// Accepts all of `buf` (see the module docs); flushing writes the rest.
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let socket = &self.0;
         let mut out = socket.out.lock();
         let mut rest = buf;
@@ -211,13 +229,18 @@ pub(crate) struct Direct {
 
 impl Direct {
     pub(crate) fn new(socket: &Arc<Socket>, masked: bool) -> Self {
-        Direct { socket: Arc::downgrade(socket), masked }
+        Direct {
+            socket: Arc::downgrade(socket),
+            masked,
+        }
     }
 
     /// Frames `texts` into one buffer and writes it (one `send(2)` when the
     /// socket takes it all). Dropped once the connection is ending.
     pub(crate) fn send(&self, texts: Vec<String>) {
-        let Some(socket) = self.socket.upgrade() else { return };
+        let Some(socket) = self.socket.upgrade() else {
+            return;
+        };
         let mut keys = Vec::new();
         if self.masked {
             keys.resize(texts.len() * 4, 0u8);
@@ -231,7 +254,12 @@ impl Direct {
         for (i, text) in texts.into_iter().enumerate() {
             let mut frame = Frame::message(text.into_bytes(), OpCode::Data(Data::Text), true);
             if self.masked {
-                frame.header_mut().mask = Some([keys[4 * i], keys[4 * i + 1], keys[4 * i + 2], keys[4 * i + 3]]);
+                frame.header_mut().mask = Some([
+                    keys[4 * i],
+                    keys[4 * i + 1],
+                    keys[4 * i + 2],
+                    keys[4 * i + 3],
+                ]);
             }
             // Writing into a Vec cannot fail.
             let _ = frame.format(&mut bytes);

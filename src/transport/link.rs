@@ -123,7 +123,10 @@ impl Inbox {
 
     fn drain(&self) -> Drained {
         let mut state = self.state.lock();
-        let drained = Drained { messages: std::mem::take(&mut state.messages), closed: state.closed.take() };
+        let drained = Drained {
+            messages: std::mem::take(&mut state.messages),
+            closed: state.closed.take(),
+        };
         state.bytes = 0;
         // A stored permit if the driver is not waiting yet: it cannot miss it.
         self.room.notify_one();
@@ -252,7 +255,9 @@ where
     let (commands, receiver) = mpsc::unbounded_channel();
     let inbox = Arc::new(Inbox::default());
     let driver_inbox = inbox.clone();
-    let direct = shared.as_ref().map(|(socket, masked)| Arc::new(Direct::new(socket, *masked)));
+    let direct = shared
+        .as_ref()
+        .map(|(socket, masked)| Arc::new(Direct::new(socket, *masked)));
     let socket = shared.map(|(socket, _)| socket);
     tokio::spawn(async move {
         let closed = drive(ws, receiver, &driver_inbox, &config, socket.as_deref()).await;
@@ -261,7 +266,12 @@ where
             on_end();
         }
     });
-    Link { commands, inbox, info: Arc::new(info), direct }
+    Link {
+        commands,
+        inbox,
+        info: Arc::new(info),
+        direct,
+    }
 }
 
 /// How the loop ended and what is left to do with the socket.
@@ -286,7 +296,9 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let far_future = Instant::now() + Duration::from_secs(86400 * 365);
-    let mut next_ping = config.ping_interval.map_or(far_future, |every| Instant::now() + every);
+    let mut next_ping = config
+        .ping_interval
+        .map_or(far_future, |every| Instant::now() + every);
     // Set while a ping is unanswered: no frame at all since it was sent.
     let mut pong_deadline: Option<Instant> = None;
 
@@ -405,7 +417,9 @@ where
         Ending::Abort(closed, code, reason) => {
             let deadline = Instant::now() + config.close_timeout;
             let _ = tokio::time::timeout_at(deadline, async {
-                let _ = ws.send(Message::Close(Some(close_frame(code, &reason)))).await;
+                let _ = ws
+                    .send(Message::Close(Some(close_frame(code, &reason))))
+                    .await;
                 let socket = ws.get_mut();
                 let _ = socket.shutdown().await;
                 // Unread bytes at close would make the kernel send a reset,
@@ -420,7 +434,11 @@ where
 }
 
 fn local_close(code: u16, reason: String) -> Ending {
-    let message = if reason.is_empty() { "closed locally".to_owned() } else { format!("closed locally: {reason}") };
+    let message = if reason.is_empty() {
+        "closed locally".to_owned()
+    } else {
+        format!("closed locally: {reason}")
+    };
     Ending::Close(Closed::new(ClosedBy::Local, code, message), code, reason)
 }
 
@@ -430,7 +448,11 @@ fn local_close(code: u16, reason: String) -> Ending {
 /// calls wait in TCP; sends that come meanwhile join the queue, and a close
 /// ends the wait at once (it waits for its own frame under the close
 /// timeout). `Some` ends the connection.
-async fn write_through<S>(ws: &mut WebSocketStream<S>, commands: &mut mpsc::UnboundedReceiver<Command>, texts: Vec<String>) -> Option<Ending>
+async fn write_through<S>(
+    ws: &mut WebSocketStream<S>,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    texts: Vec<String>,
+) -> Option<Ending>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -438,7 +460,13 @@ where
     loop {
         // Ready for the next text, or everything flushed. Polled by hand so
         // that no text is lost when a command wins the race.
-        let writable = std::future::poll_fn(|cx| if pending.is_empty() { ws.poll_flush_unpin(cx) } else { ws.poll_ready_unpin(cx) });
+        let writable = std::future::poll_fn(|cx| {
+            if pending.is_empty() {
+                ws.poll_flush_unpin(cx)
+            } else {
+                ws.poll_ready_unpin(cx)
+            }
+        });
         tokio::select! {
             ready = writable => {
                 if let Err(error) = ready {
@@ -481,12 +509,19 @@ fn receive(frame: Result<Message, WsError>, inbox: &Inbox) -> Option<Ending> {
         Ok(Message::Binary(bytes)) => match String::from_utf8(bytes.to_vec()) {
             Ok(text) => inbox.push(text),
             Err(_) => {
-                let message = "refused a binary frame that is not valid UTF-8 (messages are JSON text)";
-                return Some(Ending::Close(Closed::new(ClosedBy::Error, 1007, message), 1007, "binary frame is not UTF-8".into()));
+                let message =
+                    "refused a binary frame that is not valid UTF-8 (messages are JSON text)";
+                return Some(Ending::Close(
+                    Closed::new(ClosedBy::Error, 1007, message),
+                    1007,
+                    "binary frame is not UTF-8".into(),
+                ));
             }
         },
         Ok(Message::Close(frame)) => {
-            let (code, reason) = frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.as_str().to_owned()));
+            let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                (u16::from(f.code), f.reason.as_str().to_owned())
+            });
             let message = if reason.is_empty() {
                 format!("WebSocket closed by the peer with code {code}")
             } else {
@@ -497,8 +532,14 @@ fn receive(frame: Result<Message, WsError>, inbox: &Inbox) -> Option<Ending> {
         // Pings are answered by tungstenite; any frame proves the peer alive.
         Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
         Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size })) => {
-            let message = format!("refused a message of {size} bytes: larger than maxMessageSize ({max_size})");
-            return Some(Ending::Abort(Closed::new(ClosedBy::Error, 1009, message), 1009, "message too big".into()));
+            let message = format!(
+                "refused a message of {size} bytes: larger than maxMessageSize ({max_size})"
+            );
+            return Some(Ending::Abort(
+                Closed::new(ClosedBy::Error, 1009, message),
+                1009,
+                "message too big".into(),
+            ));
         }
         Err(error) => return Some(Ending::Done(failure(&error))),
     }
@@ -506,15 +547,25 @@ fn receive(frame: Result<Message, WsError>, inbox: &Inbox) -> Option<Ending> {
 }
 
 fn lost(what: &str) -> Closed {
-    Closed::new(ClosedBy::Error, 1006, format!("WebSocket connection lost: {what}"))
+    Closed::new(
+        ClosedBy::Error,
+        1006,
+        format!("WebSocket connection lost: {what}"),
+    )
 }
 
 fn failure(error: &WsError) -> Closed {
     match error {
         WsError::ConnectionClosed | WsError::AlreadyClosed => lost("closed"),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => lost("reset without a closing handshake"),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            lost("reset without a closing handshake")
+        }
         WsError::Io(io) => lost(&io.to_string()),
-        other => Closed::new(ClosedBy::Error, 1002, format!("WebSocket protocol error: {other}")),
+        other => Closed::new(
+            ClosedBy::Error,
+            1002,
+            format!("WebSocket protocol error: {other}"),
+        ),
     }
 }
 
@@ -524,5 +575,8 @@ fn close_frame(code: u16, reason: &str) -> CloseFrame {
     while !reason.is_char_boundary(end) {
         end -= 1;
     }
-    CloseFrame { code: CloseCode::from(code), reason: reason[..end].to_owned().into() }
+    CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason[..end].to_owned().into(),
+    }
 }

@@ -111,6 +111,10 @@ pub struct Closed {
 
 impl Closed {
     pub(crate) fn new(by: ClosedBy, code: u16, message: impl Into<String>) -> Self {
-        Closed { by, code, message: message.into() }
+        Closed {
+            by,
+            code,
+            message: message.into(),
+        }
     }
 }

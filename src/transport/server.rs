@@ -36,14 +36,36 @@ pub struct Server {
 
 /// Listens on `host:port` (port 0 picks a free one). Upgrade requests for
 /// another path than `path` (when given) are answered 404.
-pub async fn listen(host: &str, port: u16, path: Option<String>, config: Config, on_accept: OnAccept) -> std::io::Result<Server> {
+pub async fn listen(
+    host: &str,
+    port: u16,
+    path: Option<String>,
+    config: Config,
+    on_accept: OnAccept,
+) -> std::io::Result<Server> {
     let listener = TcpListener::bind((host, port)).await?;
     let address = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let shared = Arc::new(Shared { links: Mutex::new(HashMap::new()), ended: Notify::new(), next_id: AtomicU64::new(1) });
+    let shared = Arc::new(Shared {
+        links: Mutex::new(HashMap::new()),
+        ended: Notify::new(),
+        next_id: AtomicU64::new(1),
+    });
     let on_accept: Arc<OnAccept> = Arc::new(on_accept);
-    tokio::spawn(accept_loop(listener, stopped, shared.clone(), path.map(Arc::new), config.clone(), on_accept));
-    Ok(Server { address, stop, shared, config })
+    tokio::spawn(accept_loop(
+        listener,
+        stopped,
+        shared.clone(),
+        path.map(Arc::new),
+        config.clone(),
+        on_accept,
+    ));
+    Ok(Server {
+        address,
+        stop,
+        shared,
+        config,
+    })
 }
 
 async fn accept_loop(
@@ -80,11 +102,17 @@ async fn handshake(
     on_accept: Arc<OnAccept>,
 ) {
     let _ = socket.set_nodelay(true);
-    let mut info = PeerInfo { remote_address: peer.to_string(), ..PeerInfo::default() };
+    let mut info = PeerInfo {
+        remote_address: peer.to_string(),
+        ..PeerInfo::default()
+    };
     let check = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
         if let Some(path) = &path {
             if request.uri().path() != path.as_str() {
-                let mut refusal = ErrorResponse::new(Some(format!("no WebSocket endpoint at {}", request.uri().path())));
+                let mut refusal = ErrorResponse::new(Some(format!(
+                    "no WebSocket endpoint at {}",
+                    request.uri().path()
+                )));
                 *refusal.status_mut() = StatusCode::NOT_FOUND;
                 return Err(refusal);
             }
@@ -93,13 +121,19 @@ async fn handshake(
         info.headers = request
             .headers()
             .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         Ok(response)
     };
     let socket = SharedTcp::new(socket);
     let direct = Some((socket.socket().clone(), false));
-    let upgrade = tokio_tungstenite::accept_hdr_async_with_config(socket, check, Some(config.websocket()));
+    let upgrade =
+        tokio_tungstenite::accept_hdr_async_with_config(socket, check, Some(config.websocket()));
     let mut stop = stopped.clone();
     let ws = tokio::select! {
         upgraded = tokio::time::timeout(Duration::from_secs(10), upgrade) => match upgraded {
@@ -145,7 +179,8 @@ impl Server {
     /// finished or the close timeout (plus a margin) has passed.
     pub async fn close(&self, code: u16, reason: &str) {
         self.stop.send_replace(true);
-        let deadline = tokio::time::Instant::now() + self.config.close_timeout + Duration::from_millis(500);
+        let deadline =
+            tokio::time::Instant::now() + self.config.close_timeout + Duration::from_millis(500);
         loop {
             let ended = self.shared.ended.notified();
             {

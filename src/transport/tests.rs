@@ -31,7 +31,9 @@ impl Watched {
 
     /// Waits for the next wake-up, drains and re-arms.
     async fn next(&self) -> Drained {
-        tokio::time::timeout(PATIENCE, self.woken.notified()).await.expect("no wake-up within the patience");
+        tokio::time::timeout(PATIENCE, self.woken.notified())
+            .await
+            .expect("no wake-up within the patience");
         let drained = self.link.drain();
         self.link.rearm();
         drained
@@ -59,15 +61,24 @@ impl Watched {
 }
 
 fn quick() -> Config {
-    Config { close_timeout: Duration::from_millis(500), ..Config::default() }
+    Config {
+        close_timeout: Duration::from_millis(500),
+        ..Config::default()
+    }
 }
 
 /// A server on 127.0.0.1 that hands accepted links to the test.
 async fn server(config: Config) -> (Server, mpsc::UnboundedReceiver<Link>, String) {
     let (accepted, links) = mpsc::unbounded_channel();
-    let server = listen("127.0.0.1", 0, Some("/rpc".into()), config, Box::new(move |link| {
-        let _ = accepted.send(link);
-    }))
+    let server = listen(
+        "127.0.0.1",
+        0,
+        Some("/rpc".into()),
+        config,
+        Box::new(move |link| {
+            let _ = accepted.send(link);
+        }),
+    )
     .await
     .unwrap();
     let url = format!("ws://{}/rpc", server.local_addr());
@@ -77,24 +88,44 @@ async fn server(config: Config) -> (Server, mpsc::UnboundedReceiver<Link>, Strin
 /// A server, our client connected to it, and the server's side of that link.
 async fn pair(config: Config) -> (Server, Watched, Watched) {
     let (server, mut links, url) = server(config.clone()).await;
-    let client = Watched::new(connect(&url, config, ClientOptions::default()).await.unwrap());
+    let client = Watched::new(
+        connect(&url, config, ClientOptions::default())
+            .await
+            .unwrap(),
+    );
     let remote = accept(&mut links).await;
     (server, client, remote)
 }
 
 async fn accept(links: &mut mpsc::UnboundedReceiver<Link>) -> Watched {
-    Watched::new(tokio::time::timeout(PATIENCE, links.recv()).await.unwrap().unwrap())
+    Watched::new(
+        tokio::time::timeout(PATIENCE, links.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+    )
 }
 
 #[tokio::test]
 async fn batches_travel_both_ways_and_a_client_close_reaches_the_server() {
     let (server, mut links, url) = server(quick()).await;
-    let client = Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap());
+    let client = Watched::new(
+        connect(&url, quick(), ClientOptions::default())
+            .await
+            .unwrap(),
+    );
     let remote = accept(&mut links).await;
     assert_eq!(remote.link.info().url, "/rpc");
-    assert!(remote.link.info().headers.iter().any(|(name, _)| name == "sec-websocket-key"));
+    assert!(remote
+        .link
+        .info()
+        .headers
+        .iter()
+        .any(|(name, _)| name == "sec-websocket-key"));
 
-    client.link.send(vec!["one".into(), "two".into(), "three".into()]);
+    client
+        .link
+        .send(vec!["one".into(), "two".into(), "three".into()]);
     let (got, closed) = remote.messages(3).await;
     assert_eq!(got, ["one", "two", "three"]);
     assert!(closed.is_none());
@@ -135,7 +166,11 @@ async fn server_close_ends_every_connection_and_refuses_new_ones() {
     let mut clients = Vec::new();
     let mut remotes = Vec::new();
     for _ in 0..3 {
-        clients.push(Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap()));
+        clients.push(Watched::new(
+            connect(&url, quick(), ClientOptions::default())
+                .await
+                .unwrap(),
+        ));
         remotes.push(accept(&mut links).await);
     }
     assert_eq!(server.connections(), 3);
@@ -149,29 +184,49 @@ async fn server_close_ends_every_connection_and_refuses_new_ones() {
     for remote in &remotes {
         assert_eq!(remote.closed().await.by, ClosedBy::Local);
     }
-    assert!(connect(&url, quick(), ClientOptions::default()).await.is_err());
+    assert!(connect(&url, quick(), ClientOptions::default())
+        .await
+        .is_err());
 }
 
 #[tokio::test]
 async fn a_wrong_path_is_refused_with_404() {
     let (server, _links, url) = server(quick()).await;
-    let error = connect(&url.replace("/rpc", "/other"), quick(), ClientOptions::default()).await.err().unwrap();
+    let error = connect(
+        &url.replace("/rpc", "/other"),
+        quick(),
+        ClientOptions::default(),
+    )
+    .await
+    .err()
+    .unwrap();
     assert!(error.contains("404"), "{error}");
     server.close(1001, "").await;
 }
 
 #[tokio::test]
 async fn a_message_over_the_limit_closes_with_1009_and_smaller_ones_pass() {
-    let limit = Config { max_message_size: 1024, ..quick() };
+    let limit = Config {
+        max_message_size: 1024,
+        ..quick()
+    };
     let (server, mut links, url) = server(limit).await;
-    let client = Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap());
+    let client = Watched::new(
+        connect(&url, quick(), ClientOptions::default())
+            .await
+            .unwrap(),
+    );
     let remote = accept(&mut links).await;
     client.link.send(vec!["x".repeat(1024)]);
     assert_eq!(remote.messages(1).await.0[0].len(), 1024);
     client.link.send(vec!["x".repeat(100_000)]);
     let refused = remote.closed().await;
     assert_eq!((refused.by, refused.code), (ClosedBy::Error, 1009));
-    assert!(refused.message.contains("maxMessageSize"), "{}", refused.message);
+    assert!(
+        refused.message.contains("maxMessageSize"),
+        "{}",
+        refused.message
+    );
     let seen = client.closed().await;
     assert_eq!((seen.by, seen.code), (ClosedBy::Peer, 1009));
     server.close(1001, "").await;
@@ -180,9 +235,13 @@ async fn a_message_over_the_limit_closes_with_1009_and_smaller_ones_pass() {
 #[tokio::test]
 async fn binary_frames_are_read_as_utf8_or_refused_with_1007() {
     let (server, mut links, url) = server(quick()).await;
-    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
     let remote = accept(&mut links).await;
-    raw.send(Message::binary("[\"ok\"]".as_bytes().to_vec())).await.unwrap();
+    raw.send(Message::binary("[\"ok\"]".as_bytes().to_vec()))
+        .await
+        .unwrap();
     assert_eq!(remote.messages(1).await.0, ["[\"ok\"]"]);
     raw.send(Message::binary(vec![0xff, 0xfe])).await.unwrap();
     let refused = remote.closed().await;
@@ -197,27 +256,48 @@ async fn binary_frames_are_read_as_utf8_or_refused_with_1007() {
 
 #[tokio::test]
 async fn a_silent_peer_fails_the_keepalive() {
-    let keepalive = Config { ping_interval: Some(Duration::from_millis(50)), ping_timeout: Duration::from_millis(100), ..quick() };
+    let keepalive = Config {
+        ping_interval: Some(Duration::from_millis(50)),
+        ping_timeout: Duration::from_millis(100),
+        ..quick()
+    };
     let (server, mut links, url) = server(keepalive).await;
     // Never polled, so never answers a ping.
-    let (_silent, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let (_silent, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
     let remote = accept(&mut links).await;
     let closed = remote.closed().await;
     assert_eq!(closed.by, ClosedBy::Error);
-    assert!(closed.message.contains("keepalive timeout"), "{}", closed.message);
+    assert!(
+        closed.message.contains("keepalive timeout"),
+        "{}",
+        closed.message
+    );
     server.close(1001, "").await;
 }
 
 #[tokio::test]
 async fn an_answering_peer_passes_the_keepalive() {
-    let keepalive = Config { ping_interval: Some(Duration::from_millis(30)), ping_timeout: Duration::from_millis(60), ..quick() };
+    let keepalive = Config {
+        ping_interval: Some(Duration::from_millis(30)),
+        ping_timeout: Duration::from_millis(60),
+        ..quick()
+    };
     let (server, mut links, url) = server(keepalive.clone()).await;
     // Our client polls its socket, so it answers pings (tungstenite does).
-    let client = Watched::new(connect(&url, keepalive, ClientOptions::default()).await.unwrap());
+    let client = Watched::new(
+        connect(&url, keepalive, ClientOptions::default())
+            .await
+            .unwrap(),
+    );
     let remote = accept(&mut links).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     client.link.send(vec!["still here".into()]);
-    assert_eq!(remote.messages(1).await, (vec!["still here".to_owned()], None));
+    assert_eq!(
+        remote.messages(1).await,
+        (vec!["still here".to_owned()], None)
+    );
     server.close(1001, "").await;
 }
 
@@ -225,7 +305,9 @@ async fn an_answering_peer_passes_the_keepalive() {
 async fn a_tcp_reset_is_reported_at_once() {
     let (server, mut links, url) = server(quick()).await;
     let socket = TcpStream::connect(server.local_addr()).await.unwrap();
-    let (raw, _) = tokio_tungstenite::client_async(url.as_str(), socket).await.unwrap();
+    let (raw, _) = tokio_tungstenite::client_async(url.as_str(), socket)
+        .await
+        .unwrap();
     let remote = accept(&mut links).await;
     // SO_LINGER 0 turns the close into a reset (the deprecation warns that it blocks on drop, which is the point here).
     #[allow(deprecated)]
@@ -234,7 +316,11 @@ async fn a_tcp_reset_is_reported_at_once() {
     let started = std::time::Instant::now();
     let closed = remote.closed().await;
     assert_eq!((closed.by, closed.code), (ClosedBy::Error, 1006));
-    assert!(closed.message.contains("connection lost"), "{}", closed.message);
+    assert!(
+        closed.message.contains("connection lost"),
+        "{}",
+        closed.message
+    );
     // No timer is involved: the reset itself ends the link (generous margin).
     assert!(started.elapsed() < Duration::from_secs(2));
     server.close(1001, "").await;
@@ -243,7 +329,9 @@ async fn a_tcp_reset_is_reported_at_once() {
 #[tokio::test]
 async fn dropping_every_link_closes_the_connection() {
     let (server, mut links, url) = server(quick()).await;
-    let client = connect(&url, quick(), ClientOptions::default()).await.unwrap();
+    let client = connect(&url, quick(), ClientOptions::default())
+        .await
+        .unwrap();
     let remote = accept(&mut links).await;
     drop(client);
     assert_eq!(remote.closed().await.code, 1000);
@@ -254,9 +342,18 @@ async fn dropping_every_link_closes_the_connection() {
 async fn connecting_to_nothing_fails_with_a_sentence() {
     let (server, _links, url) = server(quick()).await;
     server.close(1001, "").await;
-    let error = connect(&url, quick(), ClientOptions::default()).await.err().unwrap();
-    assert!(error.starts_with("could not connect to ws://127.0.0.1:"), "{error}");
-    let error = connect("http://x", quick(), ClientOptions::default()).await.err().unwrap();
+    let error = connect(&url, quick(), ClientOptions::default())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        error.starts_with("could not connect to ws://127.0.0.1:"),
+        "{error}"
+    );
+    let error = connect("http://x", quick(), ClientOptions::default())
+        .await
+        .err()
+        .unwrap();
     assert!(error.contains("URL") || error.contains("scheme"), "{error}");
 }
 
@@ -281,16 +378,27 @@ async fn wss_works_with_a_ca_given_as_pem_and_fails_without_it() {
         // Two handshakes: the refused one (no CA) and the trusted one.
         for _ in 0..2 {
             let (socket, _) = listener.accept().await.unwrap();
-            let Ok(tls) = acceptor.accept(socket).await else { continue };
+            let Ok(tls) = acceptor.accept(socket).await else {
+                continue;
+            };
             let ws = tokio_tungstenite::accept_async(tls).await.unwrap();
             let _ = accepted.send(spawn(ws, quick(), PeerInfo::default()));
         }
     });
     let url = format!("wss://localhost:{port}/");
-    let untrusted = connect(&url, quick(), ClientOptions::default()).await.err().unwrap();
-    assert!(untrusted.contains("certificate") || untrusted.contains("Unknown"), "{untrusted}");
+    let untrusted = connect(&url, quick(), ClientOptions::default())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        untrusted.contains("certificate") || untrusted.contains("Unknown"),
+        "{untrusted}"
+    );
 
-    let options = ClientOptions { ca_pem: Some(cert_pem), ..ClientOptions::default() };
+    let options = ClientOptions {
+        ca_pem: Some(cert_pem),
+        ..ClientOptions::default()
+    };
     let client = Watched::new(connect(&url, quick(), options).await.unwrap());
     let remote = accept(&mut links).await;
     client.link.send(vec!["over tls".into()]);
@@ -301,26 +409,46 @@ async fn wss_works_with_a_ca_given_as_pem_and_fails_without_it() {
     assert_eq!(remote.closed().await.code, 1000);
     serving.await.unwrap();
 
-    let bad = ClientOptions { ca_pem: Some("not a pem".into()), ..ClientOptions::default() };
-    assert!(connect(&url, quick(), bad).await.err().unwrap().contains("PEM"));
+    let bad = ClientOptions {
+        ca_pem: Some("not a pem".into()),
+        ..ClientOptions::default()
+    };
+    assert!(connect(&url, quick(), bad)
+        .await
+        .err()
+        .unwrap()
+        .contains("PEM"));
 }
 
 #[tokio::test]
 async fn a_host_that_does_not_drain_pauses_the_reading_and_loses_nothing() {
     // A keepalive far shorter than the host's stall: the stall is ours, not
     // the peer's silence, and must not end the connection.
-    let config = Config { ping_interval: Some(Duration::from_millis(50)), ping_timeout: Duration::from_millis(100), ..quick() };
+    let config = Config {
+        ping_interval: Some(Duration::from_millis(50)),
+        ping_timeout: Duration::from_millis(100),
+        ..quick()
+    };
     let (server, mut links, url) = server(config).await;
-    let client = Watched::new(connect(&url, quick(), ClientOptions::default()).await.unwrap());
+    let client = Watched::new(
+        connect(&url, quick(), ClientOptions::default())
+            .await
+            .unwrap(),
+    );
     let remote = accept(&mut links).await;
     let chunk = "x".repeat(64 << 10);
     let count = 3 * INBOX_HIGH_WATER / chunk.len();
-    client.link.send((0..count).map(|i| format!("{i:06}{chunk}")).collect());
+    client
+        .link
+        .send((0..count).map(|i| format!("{i:06}{chunk}")).collect());
     tokio::time::sleep(Duration::from_millis(400)).await;
     let first = remote.link.drain();
     remote.link.rearm();
     let bytes: usize = first.messages.iter().map(String::len).sum();
-    assert!((INBOX_HIGH_WATER..INBOX_HIGH_WATER + chunk.len() + 6).contains(&bytes), "inbox held {bytes} bytes");
+    assert!(
+        (INBOX_HIGH_WATER..INBOX_HIGH_WATER + chunk.len() + 6).contains(&bytes),
+        "inbox held {bytes} bytes"
+    );
     assert!(first.closed.is_none(), "{:?}", first.closed);
     let mut got = first.messages;
     while got.len() < count {
@@ -330,7 +458,10 @@ async fn a_host_that_does_not_drain_pauses_the_reading_and_loses_nothing() {
     }
     assert_eq!(got.len(), count);
     for (i, message) in got.iter().enumerate() {
-        assert!(message.starts_with(&format!("{i:06}")), "message {i} out of order");
+        assert!(
+            message.starts_with(&format!("{i:06}")),
+            "message {i} out of order"
+        );
     }
     server.close(1001, "bye").await;
     assert_eq!(client.closed().await.code, 1001);
@@ -340,13 +471,19 @@ async fn a_host_that_does_not_drain_pauses_the_reading_and_loses_nothing() {
 async fn no_wake_up_comes_between_a_drain_and_the_rearm() {
     let (server, client, remote) = pair(quick()).await;
     client.link.send(vec!["a".into()]);
-    tokio::time::timeout(PATIENCE, remote.woken.notified()).await.unwrap();
+    tokio::time::timeout(PATIENCE, remote.woken.notified())
+        .await
+        .unwrap();
     assert_eq!(remote.link.drain().messages, ["a"]);
     client.link.send(vec!["b".into()]);
     let early = tokio::time::timeout(Duration::from_millis(200), remote.woken.notified()).await;
     assert!(early.is_err(), "woken before the host re-armed");
     remote.link.rearm();
-    assert_eq!(remote.next().await.messages, ["b"], "re-arming wakes at once for what waited");
+    assert_eq!(
+        remote.next().await.messages,
+        ["b"],
+        "re-arming wakes at once for what waited"
+    );
     server.close(1001, "bye").await;
 }
 
@@ -354,7 +491,9 @@ async fn no_wake_up_comes_between_a_drain_and_the_rearm() {
 async fn one_batch_holds_at_most_the_message_bound() {
     let (server, client, remote) = pair(quick()).await;
     let count = 3 * INBOX_MAX_MESSAGES;
-    client.link.send((0..count).map(|i| i.to_string()).collect());
+    client
+        .link
+        .send((0..count).map(|i| i.to_string()).collect());
     tokio::time::sleep(Duration::from_millis(300)).await;
     let first = remote.link.drain();
     remote.link.rearm();
@@ -363,7 +502,10 @@ async fn one_batch_holds_at_most_the_message_bound() {
     while got.len() < count {
         got.extend(remote.next().await.messages);
     }
-    assert!(got.iter().enumerate().all(|(i, m)| *m == i.to_string()), "in order, none lost");
+    assert!(
+        got.iter().enumerate().all(|(i, m)| *m == i.to_string()),
+        "in order, none lost"
+    );
     server.close(1001, "bye").await;
 }
 
@@ -378,9 +520,14 @@ async fn one_batch_holds_at_most_the_message_bound() {
 async fn host_sends_queue_past_a_full_socket_and_keep_their_order() {
     const BATCHES: usize = 80;
     const PER_BATCH: usize = 25;
-    let config = Config { ping_interval: Some(Duration::from_millis(5)), ..quick() };
+    let config = Config {
+        ping_interval: Some(Duration::from_millis(5)),
+        ..quick()
+    };
     let (server, mut links, url) = server(config).await;
-    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
     let remote = accept(&mut links).await;
     let text = |i: usize| format!("{i:06}:{}", "x".repeat(8 << 10));
     let sender = remote.link.clone();
@@ -397,8 +544,15 @@ async fn host_sends_queue_past_a_full_socket_and_keep_their_order() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     let mut i = 0;
     while i < BATCHES * PER_BATCH {
-        match tokio::time::timeout(PATIENCE, raw.next()).await.expect("no frame within the patience") {
-            Some(Ok(Message::Text(got))) => assert!(got.as_str() == text(i), "message {i} is {:?}", &got.as_str()[..20]),
+        match tokio::time::timeout(PATIENCE, raw.next())
+            .await
+            .expect("no frame within the patience")
+        {
+            Some(Ok(Message::Text(got))) => assert!(
+                got.as_str() == text(i),
+                "message {i} is {:?}",
+                &got.as_str()[..20]
+            ),
             Some(Ok(Message::Ping(_))) => continue,
             other => panic!("message {i}: {other:?}"),
         }
@@ -406,7 +560,10 @@ async fn host_sends_queue_past_a_full_socket_and_keep_their_order() {
     }
     writer.join().unwrap();
     loop {
-        match tokio::time::timeout(PATIENCE, raw.next()).await.expect("no close within the patience") {
+        match tokio::time::timeout(PATIENCE, raw.next())
+            .await
+            .expect("no close within the patience")
+        {
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             Some(Ok(Message::Close(Some(frame)))) => break assert_eq!(u16::from(frame.code), 1000),
             other => panic!("expected the close frame, got {other:?}"),
@@ -418,15 +575,32 @@ async fn host_sends_queue_past_a_full_socket_and_keep_their_order() {
 
 /// A server link with a 64 KiB outbound mark, a bare client that reads
 /// nothing, and 16 MiB sent to it: more than the kernel's buffers take.
-async fn backed_up(config: Config) -> (Server, Watched, tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, usize) {
-    let config = Config { max_buffered_bytes: 64 << 10, ..config };
+async fn backed_up(
+    config: Config,
+) -> (
+    Server,
+    Watched,
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>,
+    usize,
+) {
+    let config = Config {
+        max_buffered_bytes: 64 << 10,
+        ..config
+    };
     let (server, mut links, url) = server(config).await;
-    let (raw, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let (raw, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
     let remote = accept(&mut links).await;
     let chunk = "y".repeat(256 << 10);
     let count = 64;
-    remote.link.send((0..count).map(|i| format!("{i:06}{chunk}")).collect());
-    assert!(remote.link.buffered_amount() > 64 << 10, "the socket took it all");
+    remote
+        .link
+        .send((0..count).map(|i| format!("{i:06}{chunk}")).collect());
+    assert!(
+        remote.link.buffered_amount() > 64 << 10,
+        "the socket took it all"
+    );
     (server, remote, raw, count)
 }
 
@@ -435,11 +609,23 @@ async fn a_peer_that_does_not_read_is_not_read_either_until_it_catches_up() {
     let (server, remote, mut raw, count) = backed_up(quick()).await;
     // While our queue is over the mark, what the peer sends waits in TCP.
     raw.send(Message::text("while backed up")).await.unwrap();
-    assert!(tokio::time::timeout(Duration::from_millis(300), remote.woken.notified()).await.is_err(), "read while backed up");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), remote.woken.notified())
+            .await
+            .is_err(),
+        "read while backed up"
+    );
     // The peer reads: everything arrives, in order, then its message is read.
     for i in 0..count {
-        let message = tokio::time::timeout(PATIENCE, raw.next()).await.unwrap().unwrap().unwrap();
-        assert!(message.to_text().unwrap().starts_with(&format!("{i:06}")), "message {i} out of order");
+        let message = tokio::time::timeout(PATIENCE, raw.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(
+            message.to_text().unwrap().starts_with(&format!("{i:06}")),
+            "message {i} out of order"
+        );
     }
     assert_eq!(remote.messages(1).await.0, ["while backed up"]);
     assert_eq!(remote.link.buffered_amount(), 0);
@@ -455,7 +641,9 @@ async fn a_local_close_ends_within_the_close_timeout_though_the_peer_does_not_re
     assert_eq!((closed.by, closed.code), (ClosedBy::Local, 1000));
     // The close timeout is 500 ms; the patience is what a slow machine gets.
     assert!(started.elapsed() < PATIENCE);
-    tokio::time::timeout(PATIENCE, server.close(1001, "bye")).await.expect("the server closed");
+    tokio::time::timeout(PATIENCE, server.close(1001, "bye"))
+        .await
+        .expect("the server closed");
 }
 
 #[tokio::test]
@@ -465,15 +653,28 @@ async fn without_a_shared_socket_a_peer_that_does_not_read_waits_and_a_local_clo
     let url = format!("ws://{}/", listener.local_addr().unwrap());
     let serving = tokio::spawn(async move {
         let (socket, _) = listener.accept().await.unwrap();
-        spawn(tokio_tungstenite::accept_async(socket).await.unwrap(), quick(), PeerInfo::default())
+        spawn(
+            tokio_tungstenite::accept_async(socket).await.unwrap(),
+            quick(),
+            PeerInfo::default(),
+        )
     });
-    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
     let remote = Watched::new(serving.await.unwrap());
     let chunk = "z".repeat(256 << 10);
-    remote.link.send((0..64).map(|i| format!("{i:06}{chunk}")).collect());
+    remote
+        .link
+        .send((0..64).map(|i| format!("{i:06}{chunk}")).collect());
     remote.link.send(vec!["last".into()]);
     raw.send(Message::text("while not reading")).await.unwrap();
-    assert!(tokio::time::timeout(Duration::from_millis(300), remote.woken.notified()).await.is_err(), "read while the peer does not");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), remote.woken.notified())
+            .await
+            .is_err(),
+        "read while the peer does not"
+    );
     remote.link.close(1000, "bye");
     let closed = remote.closed().await;
     assert_eq!((closed.by, closed.code), (ClosedBy::Local, 1000));
@@ -481,10 +682,22 @@ async fn without_a_shared_socket_a_peer_that_does_not_read_waits_and_a_local_clo
 
 #[tokio::test]
 async fn a_peer_that_takes_none_of_our_data_for_the_ping_timeout_fails_the_keepalive() {
-    let config = Config { ping_interval: Some(Duration::from_millis(200)), ping_timeout: Duration::from_millis(200), ..quick() };
+    let config = Config {
+        ping_interval: Some(Duration::from_millis(200)),
+        ping_timeout: Duration::from_millis(200),
+        ..quick()
+    };
     let (server, remote, _raw, _) = backed_up(config).await;
     let closed = remote.closed().await;
     assert_eq!((closed.by, closed.code), (ClosedBy::Error, 1006));
-    assert!(closed.message.contains("keepalive timeout: the peer took none of our data for"), "{}", closed.message);
-    tokio::time::timeout(PATIENCE, server.close(1001, "bye")).await.expect("the server closed");
+    assert!(
+        closed
+            .message
+            .contains("keepalive timeout: the peer took none of our data for"),
+        "{}",
+        closed.message
+    );
+    tokio::time::timeout(PATIENCE, server.close(1001, "bye"))
+        .await
+        .expect("the server closed");
 }
