@@ -21,6 +21,8 @@
 const Q = require("q");
 
 const QPromise = Q.makePromise;
+// The Q operations that are messages to the far object (the rest, `when`
+// above all, are answered locally).
 const REMOTE_OPS = new Set(["get", "set", "put", "delete", "post", "apply", "keys"]);
 
 // The queue's operation for a `then` reaction (compared by identity).
@@ -282,4 +284,4 @@ QuestionPromise.prototype.valueOf = function valueOf() {
   return state.state === "fulfilled" ? state.value : question.value;
 };
 
-module.exports = { Question, QuestionPromise };
+module.exports = { Question, QuestionPromise, REMOTE_OPS };

@@ -17,13 +17,12 @@
 //   queued it, so the wire and its order are 0.6.1's.
 //
 // A question keeps holding while its queue is not empty, so a later message
-// never overtakes a held one (E-order); once released it behaves as
-// lib/extensions/pipeline.js's promise, or as the plain Q promise.
+// never overtakes a held one (E-order); once released it behaves as the
+// question's own promise (lib/question.js): pipelined, or plain Q.
 
 const Q = require("q");
 const { PIPELINE } = require("./index");
-
-const REMOTE_OPS = new Set(["get", "set", "put", "delete", "post", "apply", "keys"]);
+const { REMOTE_OPS } = require("../question");
 
 class Early {
   /**
@@ -41,10 +40,11 @@ class Early {
 
   /**
    * The promise for the answer to a question asked while `holding`; the
-   * answer settles `deferred`; `send(op, args)` sends a message addressed
+   * answer settles `deferred` (the call's Question, lib/question.js);
+   * `send(op, args)` sends a message addressed
    * to the question id (and returns the promise for its answer).
    * `onAwaited` is called, once, the first time someone waits for the
-   * answer (as for lib/extensions/pipeline.js's promise).
+   * answer (as the question's own promise reports through its pipe).
    */
   promise(deferred, send, onAwaited) {
     const inner = deferred.promise;
