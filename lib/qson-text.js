@@ -172,9 +172,12 @@ function rebuild(value, walk) {
     return copy;
 }
 
-// The characters QSON escapes in a key (lib/qson.js ESCAPE), by code.
+// The characters QSON escapes in a key, as 0.6.1 does: the one definition,
+// which lib/qson.js's escapeKey uses too, so both paths escape alike.
+var KEY_ESCAPE = /[@!%$/\\]/;
+// The same characters by code (all are ASCII).
 var ESCAPED = new Uint8Array(128);
-'@!%$/\\'.split('').forEach(function (c) { ESCAPED[c.charCodeAt(0)] = 1; });
+for (var code = 0; code < 128; code++) ESCAPED[code] = KEY_ESCAPE.test(String.fromCharCode(code)) ? 1 : 0;
 
 // Keys are short: a loop over their characters costs less than a RegExp
 // call per key or a search of the whole text afterwards (bench/: 0.4 ms
@@ -215,4 +218,4 @@ function revivalOf(text) {
     return PATH_OR_ESCAPE.test(text) ? DECODE_ALL : REVIVE_FORMS;
 }
 
-module.exports = { jsonDataText, cloneableData, revivalOf, AS_PARSED, REVIVE_FORMS, DECODE_ALL };
+module.exports = { jsonDataText, cloneableData, revivalOf, KEY_ESCAPE, AS_PARSED, REVIVE_FORMS, DECODE_ALL };

@@ -43,7 +43,7 @@ var hasOwn = Object.prototype.hasOwnProperty;
 
 // The first occurrence of any of these characters in a key is escaped with a
 // backslash, exactly as 0.6.1 does (only the first: its regexp has no /g).
-var ESCAPE = /[@!%$/\\]/;
+var ESCAPE = fast.KEY_ESCAPE;
 var UNESCAPE = /\\([\\!@%$/])/;
 
 // Most keys hold none of these characters; testing first skips the
