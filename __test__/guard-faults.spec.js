@@ -7,7 +7,8 @@
 const test = require('ava');
 const Q = require('q');
 const { MessageChannel } = require('worker_threads');
-const { Engine } = require('../binding.js');
+const binding = require('../binding.js');
+const { Engine } = binding;
 const { open } = require('..');
 const { rawPeer, closeAll, rejectionMessage } = require('./helpers/raw-peer');
 
@@ -31,12 +32,12 @@ test.serial('a panic while receiving closes the connection with the panic as the
     // The client has received 'never' once this round trip is done, so the
     // next message received anywhere is the server's.
     t.is(await client.remote.invoke('ok'), 1);
-    // Connections receive through receiveInto (the hot path of receive).
-    const original = Engine.prototype.receiveInto;
-    Engine.prototype.receiveInto = function (text, meta) {
-        Engine.prototype.receiveInto = original;
-        this.debugArmPanic();
-        return original.call(this, text, meta);
+    // Connections receive through engineReceiveInto (the hot path of receive).
+    const original = binding.engineReceiveInto;
+    binding.engineReceiveInto = function (handle, text, meta) {
+        binding.engineReceiveInto = original;
+        binding.engineDebugArmPanic(handle);
+        return original(handle, text, meta);
     };
     const lost = client.remote.invoke('ok');
     const cause = await server.closed;

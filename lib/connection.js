@@ -6,7 +6,8 @@
 // are kept in `slots`, addressed by the slot numbers the engine hands back.
 
 const Q = require("q");
-const { Engine } = require("../binding.js");
+const binding = require("../binding.js");
+const { Engine, engineAsk, engineAnswerHead } = binding;
 const { makeCodec, DEFAULT_MAX_DEPTH } = require("./qson");
 const { adaptPort } = require("./ports");
 const { FarReference, unwrapFarReference } = require("./far-reference");
@@ -51,6 +52,8 @@ function open(port, local, options) {
     maxExports: options.maxExports,
     extensions: offered,
   });
+  // The hot crossings are plain functions taking this (lib/receive.js says why).
+  const handle = engine.handle;
   const engineReceive = makeReceive(engine, (slot) => session.release(slot));
   const negotiation = new Negotiation(engine);
   const onError = typeof options.onerror === "function" ? options.onerror : null;
@@ -180,7 +183,7 @@ function open(port, local, options) {
     const slot = slots.put(question);
     let envelope;
     try {
-      envelope = engine.ask(id, code, codec.encodeText(args), slot);
+      envelope = engineAsk(handle, id, code, codec.encodeText(args), slot);
     } catch (error) {
       slots.free(slot);
       return Q.reject(closedError || error);
@@ -334,7 +337,7 @@ function open(port, local, options) {
     if (closedError) return;
     try {
       // Completed here: the resolution's text never crosses into the engine.
-      channel.send(engine.answerHead(to) + resolution + "}");
+      channel.send(engineAnswerHead(handle, to) + resolution + "}");
     } catch (error) {
       fault(error);
     }
@@ -346,7 +349,7 @@ function open(port, local, options) {
     if (!negotiation.peerHas(CLONE)) return transmitAnswer(to, resolutionText(value));
     if (closedError) return;
     try {
-      const head = engine.answerHead(to);
+      const head = engineAnswerHead(handle, to);
       let message = null;
       try {
         message = cloneMessage(head, value, maxDepth, !negotiation.values);

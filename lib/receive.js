@@ -1,10 +1,16 @@
 "use strict";
 
+const binding = require("../binding.js");
+
 // The hot-path reader of incoming messages: Engine.receiveInto writes
 // numbers into a Uint32Array instead of building an object and copying
 // strings (src/napi/binding_engine_fast.rs says why); this turns them back
 // into the delivery shape Engine.receive returns, slicing payload and asker
-// id out of the text the port gave us.
+// id out of the text the port gave us. It calls the plain function
+// engineReceiveInto with the engine's handle rather than the method (napi-rs
+// adds ~1,600 instructions of class bookkeeping to every method call: see
+// src/napi/binding_engine_handle.rs), looked up on the binding at each call
+// so that a test can wrap it.
 
 const KIND = 0, SLOT = 1, OP = 2, PAYLOAD = 3, ANSWER_TO = 5, RELEASED_COUNT = 7, RELEASED_SLOTS = 8;
 const ABSENT = 0xffffffff;
@@ -21,8 +27,9 @@ const RELEASED_ROOM = 32;
  */
 function makeReceive(engine, release) {
   const meta = new Uint32Array(RELEASED_SLOTS + RELEASED_ROOM);
+  const handle = engine.handle;
   return function receive(text) {
-    const escapedAnswerTo = engine.receiveInto(text, meta);
+    const escapedAnswerTo = binding.engineReceiveInto(handle, text, meta);
     const released = meta[RELEASED_COUNT];
     if (released === ABSENT) for (const slot of engine.takeReleased()) release(slot);
     else for (let i = 0; i < released; i++) release(meta[RELEASED_SLOTS + i]);

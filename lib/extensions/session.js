@@ -6,6 +6,7 @@
 // here is inert until the peer's hello agrees on an extension, except the
 // `timeout` option, which works with any peer.
 
+const { engineKeepAnswer } = require("../../binding.js");
 const { Answer } = require("./pipeline");
 const { Question } = require("../question");
 const { Early } = require("./early");
@@ -35,6 +36,7 @@ class Session {
    */
   constructor(engine, slots, negotiation, options, transmit, ask) {
     this.engine = engine;
+    this.handle = engine.handle; // for the plain-function crossings (a getter call each time)
     this.slots = slots;
     this.negotiation = negotiation;
     this.transmit = transmit;
@@ -145,7 +147,7 @@ class Session {
   keep(answerTo) {
     if (!this.negotiation.pipeline) return null;
     const answer = new Answer();
-    const replaced = this.engine.keepAnswer(answerTo, this.slots.put(answer));
+    const replaced = engineKeepAnswer(this.handle, answerTo, this.slots.put(answer));
     if (replaced != null) this.release(replaced);
     return answer;
   }

@@ -3,6 +3,10 @@ use napi_derive::napi;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
+use std::cell::{RefCell, RefMut};
+use std::rc::Rc;
+
+use super::binding_engine_handle::{borrow, register, unregister, EngineCore, SharedCore};
 use crate::protocol::{Connection, Delivery, Limits, Op, Options, Refusal};
 
 /// Options of an engine; every field optional.
@@ -77,13 +81,22 @@ pub struct BindingClosed {
 
 #[napi(js_name = "Engine")]
 pub struct BindingEngine {
-    pub(super) inner: Connection,
-    /// Set by `debugArmPanic`: the next `receive` panics (fault-path tests).
-    pub(super) panic_armed: bool,
-    /// The refusal `receiveInto` reported as kind 5, for `takeRefusal`.
-    pub(super) refusal: Option<BindingDelivery>,
-    /// The slots a release freed (kind 8), for `takeReleased`.
-    pub(super) released: Vec<u32>,
+    /// The number the hot crossings take (src/napi/binding_engine_handle.rs).
+    pub(super) handle: u32,
+    pub(super) core: SharedCore,
+}
+
+impl Drop for BindingEngine {
+    fn drop(&mut self) {
+        unregister(self.handle);
+    }
+}
+
+impl BindingEngine {
+    /// The engine for one call (an error if a call is already using it).
+    pub(super) fn core(&self) -> Result<RefMut<'_, EngineCore>> {
+        borrow(&self.core)
+    }
 }
 
 pub(super) fn delivery(kind: u32) -> BindingDelivery {
@@ -167,7 +180,7 @@ impl BindingEngine {
             ),
             None => (None, defaults, Vec::new()),
         };
-        BindingEngine {
+        let core = Rc::new(RefCell::new(EngineCore {
             inner: Connection::new(Options {
                 capacity,
                 limits,
@@ -176,16 +189,30 @@ impl BindingEngine {
             panic_armed: false,
             refusal: None,
             released: Vec::new(),
+            text: Vec::new(),
+        }));
+        BindingEngine {
+            handle: register(core.clone()),
+            core,
         }
+    }
+
+    /// This engine's number for the plain-function crossings
+    /// (`engineReceiveInto`, `engineAsk`, ...), valid on this thread only.
+    #[napi(getter)]
+    pub fn handle(&self) -> u32 {
+        self.handle
     }
 
     /// Parses and routes one incoming message text.
     #[napi(catch_unwind)]
-    pub fn receive(&mut self, text: String) -> BindingDelivery {
-        if std::mem::take(&mut self.panic_armed) {
+    pub fn receive(&mut self, text: String) -> Result<BindingDelivery> {
+        let mut core = self.core()?;
+        let core = &mut *core;
+        if std::mem::take(&mut core.panic_armed) {
             panic!("debugArmPanic: a panic inside Engine.receive");
         }
-        let delivery = match self.inner.receive(&text) {
+        let delivery = match core.inner.receive(&text) {
             Ok(Delivery::Call {
                 slot,
                 op,
@@ -212,7 +239,7 @@ impl BindingEngine {
             },
             Ok(Delivery::Hello) => delivery(7),
             Ok(Delivery::Released { slots }) => {
-                self.released = slots;
+                core.released = slots;
                 delivery(8)
             }
             Ok(Delivery::Lost) => delivery(3),
@@ -220,37 +247,35 @@ impl BindingEngine {
             Err(refusal) => refused(refusal),
         };
         // Releases carried by a call: freed like those of kind 8.
-        self.released
-            .extend_from_slice(self.inner.released_with_call());
-        delivery
+        core.released
+            .extend_from_slice(core.inner.released_with_call());
+        Ok(delivery)
     }
 
     /// Makes the `send` envelope of a call to the peer's id `to`; its answer
     /// will settle `slot`. Throws once the engine is closed.
     #[napi(catch_unwind)]
     pub fn ask(&mut self, to: String, op: u32, args_json: String, slot: u32) -> Result<String> {
-        let op = op_from_code(op)?;
-        self.inner
-            .ask(&to, op, &args_json, slot)
-            .map_err(|e| Error::from_reason(e.to_string()))
+        ask(&mut *self.core()?, &to, op, &args_json, slot)
     }
 
     /// The `resolve` envelope answering the peer's question `to`.
     #[napi(catch_unwind)]
-    pub fn answer(&mut self, to: String, resolution_json: String) -> String {
-        self.inner.answer(&to, &resolution_json)
+    pub fn answer(&mut self, to: String, resolution_json: String) -> Result<String> {
+        Ok(self.core()?.inner.answer(&to, &resolution_json))
     }
 
     /// The `notify` envelope reporting progress on the peer's question `to`.
     #[napi(catch_unwind)]
-    pub fn notify(&mut self, to: String, progress_json: String) -> String {
-        self.inner.notify(&to, &progress_json)
+    pub fn notify(&mut self, to: String, progress_json: String) -> Result<String> {
+        Ok(self.core()?.inner.notify(&to, &progress_json))
     }
 
     /// A new id for the value JS keeps in `slot`. Throws past `maxExports`.
     #[napi(catch_unwind)]
     pub fn export(&mut self, slot: u32) -> Result<String> {
-        self.inner
+        self.core()?
+            .inner
             .export(slot)
             .map_err(|e| Error::from_reason(e.to_string()))
     }
@@ -259,34 +284,37 @@ impl BindingEngine {
     /// test can prove the panic is caught at the napi boundary (it becomes a
     /// JS exception) and the connection closes with it as the cause.
     #[napi]
-    pub fn debug_arm_panic(&mut self) {
-        self.panic_armed = true;
+    pub fn debug_arm_panic(&mut self) -> Result<()> {
+        self.core()?.panic_armed = true;
+        Ok(())
     }
 
     /// Slots of exports the LRU forgot since the last call.
     #[napi(catch_unwind)]
-    pub fn take_evicted(&mut self) -> Vec<u32> {
-        self.inner.take_evicted()
+    pub fn take_evicted(&mut self) -> Result<Vec<u32>> {
+        Ok(self.core()?.inner.take_evicted())
     }
 
     /// Closes the engine; returns the slots JS must reject (questions) and free.
     #[napi(catch_unwind)]
-    pub fn close(&mut self) -> BindingClosed {
-        let (questions, exports) = self.inner.close();
-        BindingClosed { questions, exports }
+    pub fn close(&mut self) -> Result<BindingClosed> {
+        let (questions, exports) = self.core()?.inner.close();
+        Ok(BindingClosed { questions, exports })
     }
 
     #[napi(getter)]
-    pub fn closed(&self) -> bool {
-        self.inner.is_closed()
+    pub fn closed(&self) -> Result<bool> {
+        Ok(self.core()?.inner.is_closed())
     }
 
     #[napi]
-    pub fn stats(&self) -> BindingStats {
-        let s = self.inner.stats();
-        BindingStats {
-            exports: self.inner.export_count() as u32,
-            questions: self.inner.question_count() as u32,
+    pub fn stats(&self) -> Result<BindingStats> {
+        let core = self.core()?;
+        let inner = &core.inner;
+        let s = inner.stats();
+        Ok(BindingStats {
+            exports: inner.export_count() as u32,
+            questions: inner.question_count() as u32,
             sends_in: s.sends_in as f64,
             resolves_in: s.resolves_in as f64,
             notifies_in: s.notifies_in as f64,
@@ -300,76 +328,91 @@ impl BindingEngine {
             evicted: s.evicted as f64,
             calls_refused: s.calls_refused as f64,
             exports_refused: s.exports_refused as f64,
-            answers: self.inner.answer_count() as u32,
+            answers: inner.answer_count() as u32,
             releases_in: s.releases_in as f64,
             releases_out: s.releases_out as f64,
-        }
+        })
     }
 
     /// The slots the last release (kind 8) freed, once.
     #[napi]
-    pub fn take_released(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.released)
+    pub fn take_released(&mut self) -> Result<Vec<u32>> {
+        Ok(std::mem::take(&mut self.core()?.released))
     }
 
     /// The hello envelope to transmit before anything else; none when no
     /// extension is offered.
     #[napi(catch_unwind)]
-    pub fn hello(&self) -> Option<String> {
-        self.inner.hello()
+    pub fn hello(&self) -> Result<Option<String>> {
+        Ok(self.core()?.inner.hello())
     }
 
     /// The extensions both sides announced (empty until the peer's hello).
     #[napi(catch_unwind)]
-    pub fn agreed_extensions(&self) -> Vec<String> {
-        self.inner.negotiation().agreed()
+    pub fn agreed_extensions(&self) -> Result<Vec<String>> {
+        Ok(self.core()?.inner.negotiation().agreed())
     }
 
     /// Keeps the response to the peer's question `id` in `slot`; returns a
     /// replaced slot to free.
     #[napi(catch_unwind)]
-    pub fn keep_answer(&mut self, id: String, slot: u32) -> Option<u32> {
-        self.inner.keep_answer(&id, slot)
+    pub fn keep_answer(&mut self, id: String, slot: u32) -> Result<Option<u32>> {
+        Ok(self.core()?.inner.keep_answer(&id, slot))
     }
 
     /// Gives up our pending question `id`; returns its slot.
     #[napi(catch_unwind)]
-    pub fn cancel(&mut self, id: String) -> Option<u32> {
-        self.inner.cancel(&id)
+    pub fn cancel(&mut self, id: String) -> Result<Option<u32>> {
+        Ok(self.core()?.inner.cancel(&id))
     }
 
     /// Queues the release of `count` receptions of the peer's export `id`.
     #[napi(catch_unwind)]
-    pub fn release_import(&mut self, id: String, count: u32) {
-        self.inner.release_import(&id, count as u64)
+    pub fn release_import(&mut self, id: String, count: u32) -> Result<()> {
+        self.core()?.inner.release_import(&id, count as u64);
+        Ok(())
     }
 
     /// The release envelope of everything queued, if any.
     #[napi(catch_unwind)]
-    pub fn take_release(&mut self) -> Option<String> {
-        self.inner.take_release()
+    pub fn take_release(&mut self) -> Result<Option<String>> {
+        Ok(self.core()?.inner.take_release())
     }
 
     #[napi(getter)]
-    pub fn has_pending_release(&self) -> bool {
-        self.inner.has_pending_release()
+    pub fn has_pending_release(&self) -> Result<bool> {
+        Ok(self.core()?.inner.has_pending_release())
     }
 
     /// Counts a re-sending of our export `id`; false when it is gone.
     #[napi(catch_unwind)]
-    pub fn resend(&mut self, id: String) -> bool {
-        self.inner.resend(&id)
+    pub fn resend(&mut self, id: String) -> Result<bool> {
+        Ok(self.core()?.inner.resend(&id))
     }
 
     /// The slot of our export `id` (for a reference sent back to us).
     #[napi(catch_unwind)]
-    pub fn export_slot(&self, id: String) -> Option<u32> {
-        self.inner.export_slot(&id)
+    pub fn export_slot(&self, id: String) -> Result<Option<u32>> {
+        Ok(self.core()?.inner.export_slot(&id))
     }
 
     /// The id of the last question asked, with a pipelining peer.
     #[napi(getter)]
-    pub fn last_question(&self) -> Option<String> {
-        self.inner.last_question().map(str::to_owned)
+    pub fn last_question(&self) -> Result<Option<String>> {
+        Ok(self.core()?.inner.last_question().map(str::to_owned))
     }
+}
+
+/// `Engine.ask` and `engineAsk`.
+pub(super) fn ask(
+    core: &mut EngineCore,
+    to: &str,
+    op: u32,
+    args_json: &str,
+    slot: u32,
+) -> Result<String> {
+    let op = op_from_code(op)?;
+    core.inner
+        .ask(to, op, args_json, slot)
+        .map_err(|e| Error::from_reason(e.to_string()))
 }

@@ -10,9 +10,11 @@
 use std::borrow::Cow;
 
 use napi::bindgen_prelude::*;
+use napi::JsString;
 use napi_derive::napi;
 
-use super::binding_engine::{delivery, refused, BindingDelivery, BindingEngine};
+use super::binding_engine::{ask, delivery, refused, BindingDelivery, BindingEngine};
+use super::binding_engine_handle::{read_text, text_at, trim_text, with_engine, EngineCore};
 use crate::protocol::Delivery;
 
 /// Indexes into `meta` (mirrored in lib/receive.js).
@@ -42,90 +44,155 @@ impl BindingEngine {
     /// (it was written with JSON escapes). Kind 5 (refused): call
     /// `takeRefusal()` for the refusal, as `receive` would have returned it.
     #[napi(catch_unwind)]
-    pub fn receive_into(
-        &mut self,
-        text: String,
-        mut meta: Uint32ArraySlice,
-    ) -> Result<Option<String>> {
-        // SAFETY: the array's memory stays put during this synchronous call
-        // and nothing else reads or writes it meanwhile.
-        let meta = unsafe { meta.as_mut() };
-        if meta.len() < META_LEN {
-            return Err(Error::from_reason(format!(
-                "meta must hold {META_LEN} numbers"
-            )));
-        }
-        if std::mem::take(&mut self.panic_armed) {
-            panic!("debugArmPanic: a panic inside Engine.receive");
-        }
-        meta[PAYLOAD] = ABSENT;
-        meta[ANSWER_TO] = ABSENT;
-        let mut owned_answer_to = None;
-        let (kind, slot, op) = match self.inner.receive(&text) {
-            Ok(Delivery::Call {
-                slot,
-                op,
-                args,
-                answer_to,
-                ..
-            }) => {
-                owned_answer_to = write_call(&text, args.get(), answer_to, meta);
-                (0, slot, op as u32)
-            }
-            Ok(Delivery::CallQuestion {
-                slot,
-                op,
-                args,
-                answer_to,
-                ..
-            }) => {
-                owned_answer_to = write_call(&text, args.get(), answer_to, meta);
-                (6, slot, op as u32)
-            }
-            Ok(Delivery::Resolve { slot, resolution }) => {
-                write_range(&text, resolution.get(), &mut meta[PAYLOAD..]);
-                (1, slot, 0)
-            }
-            Ok(Delivery::Notify { slot, resolution }) => {
-                write_range(&text, resolution.get(), &mut meta[PAYLOAD..]);
-                (2, slot, 0)
-            }
-            Ok(Delivery::Hello) => (7, 0, 0),
-            Ok(Delivery::Released { slots }) => {
-                self.released = slots;
-                (8, 0, 0)
-            }
-            Ok(Delivery::Lost) => (3, 0, 0),
-            Ok(Delivery::Ignored) => (4, 0, 0),
-            Err(refusal) => {
-                self.refusal = Some(refused(refusal));
-                (5, 0, 0)
-            }
-        };
-        meta[KIND] = kind;
-        meta[SLOT] = slot;
-        meta[OP] = op;
-        if meta.len() > RELEASED_COUNT {
-            let released = self.inner.released_with_call();
-            if released.len() <= meta.len() - RELEASED_SLOTS {
-                meta[RELEASED_COUNT] = released.len() as u32;
-                meta[RELEASED_SLOTS..RELEASED_SLOTS + released.len()].copy_from_slice(released);
-            } else {
-                meta[RELEASED_COUNT] = ABSENT;
-                self.released.extend_from_slice(released);
-            }
-        } else {
-            self.released
-                .extend_from_slice(self.inner.released_with_call());
-        }
-        Ok(owned_answer_to)
+    pub fn receive_into(&mut self, text: String, meta: Uint32ArraySlice) -> Result<Option<String>> {
+        receive_into(&mut *self.core()?, &text, meta)
     }
 
     /// The refusal the last `receiveInto` reported (kind 5), once.
     #[napi]
-    pub fn take_refusal(&mut self) -> BindingDelivery {
-        self.refusal.take().unwrap_or_else(|| delivery(4))
+    pub fn take_refusal(&mut self) -> Result<BindingDelivery> {
+        Ok(self.core()?.refusal.take().unwrap_or_else(|| delivery(4)))
     }
+}
+
+/// `engine.receiveInto(text, meta)` for the engine `handle` (`Engine.handle`),
+/// without napi-rs's per-call class bookkeeping (binding_engine_handle.rs).
+#[napi(catch_unwind)]
+pub fn engine_receive_into(
+    env: Env,
+    handle: u32,
+    text: JsString,
+    meta: Uint32ArraySlice,
+) -> Result<Option<String>> {
+    with_engine(handle, |core| {
+        let mut buf = std::mem::take(&mut core.text);
+        let result = read_text(&env, &text, &mut buf)
+            .and_then(|range| receive_into(core, text_at(&buf, range), meta));
+        trim_text(&mut buf);
+        core.text = buf;
+        result
+    })
+}
+
+/// `engine.debugArmPanic()` for the engine `handle`: a test reaching a
+/// connection's engine through `engineReceiveInto` has only the handle.
+#[napi]
+pub fn engine_debug_arm_panic(handle: u32) -> Result<()> {
+    with_engine(handle, |core| {
+        core.panic_armed = true;
+        Ok(())
+    })
+}
+
+/// `engine.ask(to, op, argsJson, slot)` for the engine `handle`.
+#[napi(catch_unwind)]
+pub fn engine_ask(
+    env: Env,
+    handle: u32,
+    to: JsString,
+    op: u32,
+    args_json: JsString,
+    slot: u32,
+) -> Result<String> {
+    with_engine(handle, |core| {
+        let mut buf = std::mem::take(&mut core.text);
+        let result = read_text(&env, &to, &mut buf).and_then(|to| {
+            let args = read_text(&env, &args_json, &mut buf)?;
+            ask(core, text_at(&buf, to), op, text_at(&buf, args), slot)
+        });
+        trim_text(&mut buf);
+        core.text = buf;
+        result
+    })
+}
+
+/// `engine.keepAnswer(id, slot)` for the engine `handle`.
+#[napi(catch_unwind)]
+pub fn engine_keep_answer(env: Env, handle: u32, id: JsString, slot: u32) -> Result<Option<u32>> {
+    with_engine(handle, |core| {
+        let mut buf = std::mem::take(&mut core.text);
+        let result = read_text(&env, &id, &mut buf)
+            .map(|id| core.inner.keep_answer(text_at(&buf, id), slot));
+        trim_text(&mut buf);
+        core.text = buf;
+        result
+    })
+}
+
+fn receive_into(
+    core: &mut EngineCore,
+    text: &str,
+    mut meta: Uint32ArraySlice,
+) -> Result<Option<String>> {
+    // SAFETY: the array's memory stays put during this synchronous call
+    // and nothing else reads or writes it meanwhile.
+    let meta = unsafe { meta.as_mut() };
+    if meta.len() < META_LEN {
+        return Err(Error::from_reason(format!(
+            "meta must hold {META_LEN} numbers"
+        )));
+    }
+    if std::mem::take(&mut core.panic_armed) {
+        panic!("debugArmPanic: a panic inside Engine.receive");
+    }
+    meta[PAYLOAD] = ABSENT;
+    meta[ANSWER_TO] = ABSENT;
+    let mut owned_answer_to = None;
+    let (kind, slot, op) = match core.inner.receive(text) {
+        Ok(Delivery::Call {
+            slot,
+            op,
+            args,
+            answer_to,
+            ..
+        }) => {
+            owned_answer_to = write_call(text, args.get(), answer_to, meta);
+            (0, slot, op as u32)
+        }
+        Ok(Delivery::CallQuestion {
+            slot,
+            op,
+            args,
+            answer_to,
+            ..
+        }) => {
+            owned_answer_to = write_call(text, args.get(), answer_to, meta);
+            (6, slot, op as u32)
+        }
+        Ok(Delivery::Resolve { slot, resolution }) => {
+            write_range(text, resolution.get(), &mut meta[PAYLOAD..]);
+            (1, slot, 0)
+        }
+        Ok(Delivery::Notify { slot, resolution }) => {
+            write_range(text, resolution.get(), &mut meta[PAYLOAD..]);
+            (2, slot, 0)
+        }
+        Ok(Delivery::Hello) => (7, 0, 0),
+        Ok(Delivery::Released { slots }) => {
+            core.released = slots;
+            (8, 0, 0)
+        }
+        Ok(Delivery::Lost) => (3, 0, 0),
+        Ok(Delivery::Ignored) => (4, 0, 0),
+        Err(refusal) => {
+            core.refusal = Some(refused(refusal));
+            (5, 0, 0)
+        }
+    };
+    meta[KIND] = kind;
+    meta[SLOT] = slot;
+    meta[OP] = op;
+    let released = core.inner.released_with_call();
+    if meta.len() > RELEASED_COUNT && released.len() <= meta.len() - RELEASED_SLOTS {
+        meta[RELEASED_COUNT] = released.len() as u32;
+        meta[RELEASED_SLOTS..RELEASED_SLOTS + released.len()].copy_from_slice(released);
+    } else {
+        if meta.len() > RELEASED_COUNT {
+            meta[RELEASED_COUNT] = ABSENT;
+        }
+        core.released.extend_from_slice(released);
+    }
+    Ok(owned_answer_to)
 }
 
 /// Writes the ranges of a call's args and asker id; returns the id when it

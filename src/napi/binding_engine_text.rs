@@ -4,9 +4,12 @@
 //! otherwise), and what the engine's scan of an incoming text learnt for
 //! the host's decoder.
 
+use napi::bindgen_prelude::*;
+use napi::JsString;
 use napi_derive::napi;
 
 use super::binding_engine::BindingEngine;
+use super::binding_engine_handle::{read_text, text_at, trim_text, with_engine};
 
 #[napi]
 impl BindingEngine {
@@ -14,8 +17,8 @@ impl BindingEngine {
     /// resolution: `answerHead(to) + resolutionJson + "}"` is exactly
     /// `answer(to, resolutionJson)`, with the same bookkeeping.
     #[napi(catch_unwind)]
-    pub fn answer_head(&mut self, to: String) -> String {
-        self.inner.answer_head(&to)
+    pub fn answer_head(&mut self, to: String) -> Result<String> {
+        Ok(self.core()?.inner.answer_head(&to))
     }
 
     /// What the payload of the last accepted message needs from the QSON
@@ -23,7 +26,20 @@ impl BindingEngine {
     /// decoded in place, 2 the general decoder (lib/qson-text.js `revivalOf`
     /// answers the same from the text, at the cost of another search).
     #[napi(getter)]
-    pub fn payload_revival(&self) -> u32 {
-        self.inner.last_revival() as u32
+    pub fn payload_revival(&self) -> Result<u32> {
+        Ok(self.core()?.inner.last_revival() as u32)
     }
+}
+
+/// `engine.answerHead(to)` for the engine `handle` (`Engine.handle`).
+#[napi(catch_unwind)]
+pub fn engine_answer_head(env: Env, handle: u32, to: JsString) -> Result<String> {
+    with_engine(handle, |core| {
+        let mut buf = std::mem::take(&mut core.text);
+        let result =
+            read_text(&env, &to, &mut buf).map(|to| core.inner.answer_head(text_at(&buf, to)));
+        trim_text(&mut buf);
+        core.text = buf;
+        result
+    })
 }
