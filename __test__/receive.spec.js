@@ -14,7 +14,7 @@ const { makeReceive } = require('../lib/receive');
 function pair() {
     const plain = new Engine({});
     const fast = new Engine({});
-    return { plain, fast, receive: makeReceive(fast) };
+    return { plain, fast, receive: makeReceive(fast).receive };
 }
 
 const same = (t, plain, fast) => {
@@ -80,4 +80,38 @@ test('lost, ignored and refused messages', (t) => {
 test('meta too short is an error, not a crash', (t) => {
     const engine = new Engine({});
     t.throws(() => engine.receiveInto('{"type":"hello?"}', new Uint32Array(3)), { message: /meta must hold 7/ });
+});
+
+test('answerHead: written in JS around a verbatim id, by the engine around an escaped one, the same text either way', (t) => {
+    const plain = new Engine({});
+    const fast = new Engine({});
+    const reader = makeReceive(fast);
+    for (const from of ['A-1', 'é-😀', 'A\\u002d4', 'q\\"uote']) {
+        const call = `{"type":"send","to":"","from":"${from}","op":"post","args":["f",[]]}`;
+        const delivered = reader.receive(call);
+        t.is(delivered.verbatim, !from.includes('\\'));
+        t.is(reader.answerHead(delivered), plain.answerHead(plain.receive(call).answerTo));
+    }
+    // Those written in JS are counted by the engine at its next receive.
+    t.is(fast.stats().resolvesOut, 4);
+    reader.answerHead(reader.receive('{"type":"send","to":"","from":"B","op":"post","args":["f",[]]}'));
+    t.is(reader.uncountedAnswers(), 1);
+    t.is(fast.stats().resolvesOut, 4);
+    reader.receive('{"type":"hello?"}');
+    t.is(reader.uncountedAnswers(), 0);
+    t.is(fast.stats().resolvesOut, 5);
+});
+
+test('answers written in JS give room back under maxPendingCalls before the next call is looked at', (t) => {
+    const engine = new Engine({ maxPendingCalls: 1 });
+    const reader = makeReceive(engine);
+    for (let i = 0; i < 5; i++) {
+        const delivered = reader.receive(`{"type":"send","to":"","from":"A-${i}","op":"post","args":["f",[]]}`);
+        t.is(delivered.kind, 0, `call ${i} served`);
+        reader.answerHead(delivered);
+    }
+    const refused = reader.receive('{"type":"send","to":"","from":"B","op":"post","args":["f",[]]}');
+    t.is(refused.kind, 0);
+    const second = reader.receive('{"type":"send","to":"","from":"C","op":"post","args":["f",[]]}');
+    t.is(second.kind, 5, 'past the bound while one is unanswered');
 });

@@ -7,7 +7,7 @@
 
 const Q = require("q");
 const binding = require("../binding.js");
-const { Engine, engineAsk, engineAnswerHead } = binding;
+const { Engine, engineAsk } = binding;
 const { makeCodec, DEFAULT_MAX_DEPTH } = require("./qson");
 const { adaptPort } = require("./ports");
 const { FarReference, unwrapFarReference } = require("./far-reference");
@@ -54,7 +54,7 @@ function open(port, local, options) {
   });
   // The hot crossings are plain functions taking this (lib/receive.js says why).
   const handle = engine.handle;
-  const engineReceive = makeReceive(engine, (slot) => session.release(slot));
+  const reader = makeReceive(engine, (slot) => session.release(slot));
   const negotiation = new Negotiation(engine);
   const onError = typeof options.onerror === "function" ? options.onerror : null;
   const name = connectionName(options);
@@ -223,7 +223,7 @@ function open(port, local, options) {
       cloned = text.value;
       text = text.envelope;
     }
-    const delivery = engineReceive(text);
+    const delivery = reader.receive(text);
     switch (delivery.kind) {
       case CALL:
       case CALL_QUESTION: {
@@ -296,15 +296,15 @@ function open(port, local, options) {
     }
   }
 
-  // `answer`: the Answer kept for a pipelining peer (null otherwise); it
-  // settles with the response, and once the peer has released it the
-  // response is no longer sent.
-  function answerCall(delivery, target, answer) {
-    const to = delivery.answerTo;
+  // `call`: the call's delivery (its asker's id is answered through
+  // lib/receive.js answerHead). `answer`: the Answer kept for a pipelining
+  // peer (null otherwise); it settles with the response, and once the peer
+  // has released it the response is no longer sent.
+  function answerCall(call, target, answer) {
     let response;
     try {
-      const args = codec.decodeText(delivery.payload, delivery.revival);
-      response = dispatchLocal(target, OP_NAMES[delivery.op], args, options);
+      const args = codec.decodeText(call.payload, call.revival);
+      response = dispatchLocal(target, OP_NAMES[call.op], args, options);
     } catch (error) {
       response = Q.reject(error);
     }
@@ -313,31 +313,31 @@ function open(port, local, options) {
     const state = response.inspect();
     if (state.state === "fulfilled") {
       if (answer) answer.settle(state.value);
-      if (!answer || !answer.cancelled) transmitResolution(to, state.value);
+      if (!answer || !answer.cancelled) transmitResolution(call, state.value);
       return;
     }
     response.then(
       (value) => {
         if (answer) answer.settle(value);
-        if (!answer || !answer.cancelled) transmitResolution(to, value);
+        if (!answer || !answer.cancelled) transmitResolution(call, value);
       },
       (reason) => {
         if (answer) answer.settle(response);
-        if (!answer || !answer.cancelled) transmitAnswer(to, rejectionText(reason));
+        if (!answer || !answer.cancelled) transmitAnswer(call, rejectionText(reason));
       },
       (progress) => {
-        if (!answer || !answer.cancelled) transmitProgress(to, progress);
+        if (!answer || !answer.cancelled) transmitProgress(call, progress);
       }
     );
   }
 
   // Runs in a Q callback, where a throw would vanish into an unobserved
   // promise: a fault while answering closes the connection with its cause.
-  function transmitAnswer(to, resolution) {
+  function transmitAnswer(call, resolution) {
     if (closedError) return;
     try {
       // Completed here: the resolution's text never crosses into the engine.
-      channel.send(engineAnswerHead(handle, to) + resolution + "}");
+      channel.send(reader.answerHead(call) + resolution + "}");
     } catch (error) {
       fault(error);
     }
@@ -345,11 +345,11 @@ function open(port, local, options) {
 
   // An answer with a value: as a structured clone when the peer agreed on
   // it and the value is large plain data, else as QSON text.
-  function transmitResolution(to, value) {
-    if (!negotiation.peerHas(CLONE)) return transmitAnswer(to, resolutionText(value));
+  function transmitResolution(call, value) {
+    if (!negotiation.peerHas(CLONE)) return transmitAnswer(call, resolutionText(value));
     if (closedError) return;
     try {
-      const head = engineAnswerHead(handle, to);
+      const head = reader.answerHead(call);
       let message = null;
       try {
         message = cloneMessage(head, value, maxDepth, !negotiation.values);
@@ -365,17 +365,17 @@ function open(port, local, options) {
     }
   }
 
-  function transmitProgress(to, progress) {
+  function transmitProgress(call, progress) {
     if (closedError) return;
     let text;
     try {
       text = codec.encodeText(progress);
     } catch (error) {
       // 0.6.1 answers an unencodable progress value with a rejection.
-      return transmitAnswer(to, rejectionText(error));
+      return transmitAnswer(call, rejectionText(error));
     }
     try {
-      channel.send(engine.notify(to, text));
+      channel.send(engine.notify(call.answerTo, text));
     } catch (error) {
       fault(error);
     }
@@ -430,7 +430,9 @@ function open(port, local, options) {
   }
 
   function stats() {
-    return { ...engine.stats(), slots: slots.size, errors };
+    const counts = engine.stats();
+    counts.resolvesOut += reader.uncountedAnswers(); // lib/receive.js answerHead
+    return { ...counts, slots: slots.size, errors };
   }
 
   /** True once the peer's hello announced `extension` and we offered it too. */

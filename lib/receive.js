@@ -11,24 +11,34 @@ const binding = require("../binding.js");
 // adds ~1,600 instructions of class bookkeeping to every method call: see
 // src/napi/binding_engine_handle.rs), looked up on the binding at each call
 // so that a test can wrap it.
+//
+// It also writes the head of the answer to a call (`answerHead`) without a
+// crossing when it can: see there.
 
-const KIND = 0, SLOT = 1, OP = 2, PAYLOAD = 3, ANSWER_TO = 5, RELEASED_COUNT = 7, RELEASED_SLOTS = 8;
+const KIND = 0, SLOT = 1, OP = 2, PAYLOAD = 3, ANSWER_TO = 5, ANSWERED = 7, RELEASED_COUNT = 8, RELEASED_SLOTS = 9;
 const ABSENT = 0xffffffff;
 const REFUSED = 5;
 const LARGE_PAYLOAD = 4096; // UTF-16 units
 // Room for the slots freed by the releases one call carries (a peer sends
 // those queued since its last call: usually one, the last answer's).
 const RELEASED_ROOM = 32;
+// What the engine's `answerHead` writes around an id that needs no escapes
+// (src/protocol/message.rs settle_head, push_json_string).
+const RESOLVE_HEAD = '{"type":"resolve","to":"';
+const RESOLVE_REST = '","resolution":';
 
 /**
- * A function text -> delivery, equivalent to `engine.receive(text)`.
+ * The engine's reader for a connection: `{ receive, answerHead, uncountedAnswers }`.
+ *
+ * `receive(text)` gives the delivery `engine.receive(text)` would, plus
+ * `verbatim` (true when the asker's id was a verbatim range of the text).
  * `release(slot)` is called first for each slot freed by releases that a
  * call carried (docs/PROTOCOL-EXTENSIONS.md, release).
  */
 function makeReceive(engine, release) {
   const meta = new Uint32Array(RELEASED_SLOTS + RELEASED_ROOM);
   const handle = engine.handle;
-  return function receive(text) {
+  function receive(text) {
     const escapedAnswerTo = binding.engineReceiveInto(handle, text, meta);
     const released = meta[RELEASED_COUNT];
     if (released === ABSENT) for (const slot of engine.takeReleased()) release(slot);
@@ -51,8 +61,31 @@ function makeReceive(engine, release) {
           : meta[ANSWER_TO] === ABSENT
             ? undefined
             : text.slice(meta[ANSWER_TO], meta[ANSWER_TO + 1]),
+      verbatim: escapedAnswerTo == null,
     };
-  };
+  }
+
+  /**
+   * The `resolve` envelope answering the call `delivery`, up to its
+   * resolution (`engine.answerHead(delivery.answerTo)`). An id that was a
+   * verbatim range of the call's text holds no quote, backslash or control
+   * character (JSON forbids them raw), so the engine would copy it as it
+   * is: the head is written here, and the engine counts the answer (its
+   * bound on calls served at once) from `meta` at the next receive, before
+   * it looks at that bound. Other ids go to the engine.
+   */
+  function answerHead(delivery) {
+    if (!delivery.verbatim) return binding.engineAnswerHead(handle, delivery.answerTo);
+    meta[ANSWERED]++;
+    return RESOLVE_HEAD + delivery.answerTo + RESOLVE_REST;
+  }
+
+  /** Answers written by `answerHead` that the engine has not counted yet. */
+  function uncountedAnswers() {
+    return meta[ANSWERED];
+  }
+
+  return { receive, answerHead, uncountedAnswers };
 }
 
 module.exports = { makeReceive };

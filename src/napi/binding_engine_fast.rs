@@ -24,11 +24,16 @@ const OP: usize = 2;
 const PAYLOAD: usize = 3; // start, end
 const ANSWER_TO: usize = 5; // start, end
 const META_LEN: usize = 7;
+/// In (when `meta` has room for it), reset to 0: how many `resolve`
+/// envelopes the host wrote itself since the last call, around a verbatim
+/// asker id (lib/receive.js answerHead), each counted as `answerHead` would
+/// have before this message is looked at.
+const ANSWERED: usize = 7;
 /// How many slots a `send` freed with the releases it carried (when `meta`
 /// has room for this index); the slots follow from `RELEASED_SLOTS`, or,
 /// when they do not fit, this holds `ABSENT` and `takeReleased()` has them.
-const RELEASED_COUNT: usize = 7;
-const RELEASED_SLOTS: usize = 8;
+const RELEASED_COUNT: usize = 8;
+const RELEASED_SLOTS: usize = 9;
 /// Written as a start for a range that is absent.
 const ABSENT: u32 = u32::MAX;
 
@@ -38,8 +43,9 @@ impl BindingEngine {
     /// `[kind, slot, op, payloadStart, payloadEnd, answerToStart, answerToEnd]`
     /// into `meta` (a Uint32Array of at least 7), ranges in UTF-16 units of
     /// `text`, `ABSENT` (0xFFFFFFFF) as the start of a range not given.
-    /// From index 7 on (when `meta` is longer): the count of slots freed by
-    /// releases the message carried, then those slots (see `RELEASED_COUNT`).
+    /// From index 7 on (when `meta` is longer): in, the answers the host
+    /// wrote itself (`ANSWERED`); out, the count of slots freed by releases
+    /// the message carried, then those slots (see `RELEASED_COUNT`).
     /// Returns the asker's id only when it is not a verbatim range of `text`
     /// (it was written with JSON escapes). Kind 5 (refused): call
     /// `takeRefusal()` for the refusal, as `receive` would have returned it.
@@ -134,6 +140,12 @@ fn receive_into(
     }
     if std::mem::take(&mut core.panic_armed) {
         panic!("debugArmPanic: a panic inside Engine.receive");
+    }
+    if meta.len() > ANSWERED {
+        let answered = std::mem::take(&mut meta[ANSWERED]);
+        if answered > 0 {
+            core.inner.answered_by_host(answered as usize);
+        }
     }
     meta[PAYLOAD] = ABSENT;
     meta[ANSWER_TO] = ABSENT;

@@ -426,8 +426,16 @@ impl Connection {
     }
 
     fn count_answer(&mut self) {
-        self.pending_calls = self.pending_calls.saturating_sub(1);
-        self.stats.resolves_out += 1;
+        self.answered_by_host(1);
+    }
+
+    /// Counts `count` `resolve` envelopes the host wrote itself, exactly as
+    /// [`Connection::answer_head`] would have (the host must call this
+    /// before the next [`Connection::receive`], which checks the bound on
+    /// calls served at once).
+    pub fn answered_by_host(&mut self, count: usize) {
+        self.pending_calls = self.pending_calls.saturating_sub(count);
+        self.stats.resolves_out += count as u64;
     }
 
     /// Reports progress on the peer's question `to`.
