@@ -115,3 +115,33 @@ test('answers written in JS give room back under maxPendingCalls before the next
     const second = reader.receive('{"type":"send","to":"","from":"C","op":"post","args":["f",[]]}');
     t.is(second.kind, 5, 'past the bound while one is unanswered');
 });
+
+test('a pipelining peer\'s call has its answer kept in the slot offered, as keepAnswer would', (t) => {
+    const { ABSENT } = require('../lib/receive');
+    const hello = (engine) => JSON.parse(engine.hello());
+    const offer = ['pipeline'];
+    const engine = new Engine({ extensions: offer });
+    const filled = [];
+    let next = 40;
+    const reader = makeReceive(engine, () => {}, {
+        offer: () => next,
+        kept: (slot, replaced) => filled.push([slot, replaced]),
+    });
+    // Before the hello agrees on pipeline nothing is kept.
+    t.is(reader.receive('{"type":"send","to":"","from":"A-0","op":"post","args":["f",[]]}').kept, ABSENT);
+    reader.receive(JSON.stringify(hello(new Engine({ extensions: offer }))));
+    const first = reader.receive('{"type":"send","to":"","from":"A-1","op":"post","args":["f",[]]}');
+    t.is(first.kept, 40);
+    t.deepEqual(filled, [[40, ABSENT]]);
+    t.is(engine.stats().answers, 1);
+    // The same id again replaces the answer: the old slot comes back to be freed.
+    next = 41;
+    t.is(reader.receive('{"type":"send","to":"","from":"A-1","op":"post","args":["f",[]]}').kept, 41);
+    t.deepEqual(filled[1], [41, 40]);
+    // A call to the kept answer reaches its slot.
+    const pipelined = reader.receive('{"type":"send","to":"A-1","from":"A-2","op":"get","args":["x"]}');
+    t.is(pipelined.slot, 41);
+    // Nothing offered: nothing kept (the caller keeps it with keepAnswer).
+    next = ABSENT;
+    t.is(reader.receive('{"type":"send","to":"","from":"A-3","op":"post","args":["f",[]]}').kept, ABSENT);
+});

@@ -54,7 +54,10 @@ function open(port, local, options) {
   });
   // The hot crossings are plain functions taking this (lib/receive.js says why).
   const handle = engine.handle;
-  const reader = makeReceive(engine, (slot) => session.release(slot));
+  const reader = makeReceive(engine, (slot) => session.release(slot), {
+    offer: () => slots.next(),
+    kept: (slot, replaced) => session.kept(slot, replaced),
+  });
   const negotiation = new Negotiation(engine);
   const onError = typeof options.onerror === "function" ? options.onerror : null;
   const name = connectionName(options);
@@ -228,7 +231,7 @@ function open(port, local, options) {
       case CALL:
       case CALL_QUESTION: {
         // Kept at once: the peer may already be pipelining to this answer.
-        const answer = session.keep(delivery.answerTo);
+        const answer = session.keep(delivery);
         const entry = slots.get(delivery.slot);
         // Sent to one of our pending calls: applied to its eventual value, as
         // 0.6.1 does, never to the deferred that settles it.
@@ -487,6 +490,11 @@ class SlotTable {
 
   get(slot) {
     return this.entries[slot];
+  }
+
+  /** The slot the next `put` returns. */
+  next() {
+    return this.freeList.length ? this.freeList[this.freeList.length - 1] : this.entries.length;
   }
 
   take(slot) {

@@ -15,7 +15,8 @@ const binding = require("../binding.js");
 // It also writes the head of the answer to a call (`answerHead`) without a
 // crossing when it can: see there.
 
-const KIND = 0, SLOT = 1, OP = 2, PAYLOAD = 3, ANSWER_TO = 5, ANSWERED = 7, RELEASED_COUNT = 8, RELEASED_SLOTS = 9;
+const KIND = 0, SLOT = 1, OP = 2, PAYLOAD = 3, ANSWER_TO = 5, ANSWERED = 7, KEEP = 8, REPLACED = 9;
+const RELEASED_COUNT = 10, RELEASED_SLOTS = 11;
 const ABSENT = 0xffffffff;
 const REFUSED = 5;
 const LARGE_PAYLOAD = 4096; // UTF-16 units
@@ -27,19 +28,30 @@ const RELEASED_ROOM = 32;
 const RESOLVE_HEAD = '{"type":"resolve","to":"';
 const RESOLVE_REST = '","resolution":';
 
+const NO_KEEPER = { offer: () => ABSENT, kept() {} };
+
 /**
  * The engine's reader for a connection: `{ receive, answerHead, uncountedAnswers }`.
  *
  * `receive(text)` gives the delivery `engine.receive(text)` would, plus
- * `verbatim` (true when the asker's id was a verbatim range of the text).
- * `release(slot)` is called first for each slot freed by releases that a
- * call carried (docs/PROTOCOL-EXTENSIONS.md, release).
+ * `verbatim` (true when the asker's id was a verbatim range of the text)
+ * and `kept` (below). `release(slot)` is called for each slot freed by
+ * releases that a call carried (docs/PROTOCOL-EXTENSIONS.md, release).
+ * `keeper`, for the answers of a pipelining peer: `offer()` gives a free
+ * slot (or ABSENT) that the engine may keep a call's answer in, instead of
+ * a `keepAnswer` crossing per call; when it did, `kept(slot, replaced)`
+ * must fill that slot (before any slot is freed, so the numbers stay as
+ * the engine saw them) and free `replaced` unless ABSENT, and the
+ * delivery's `kept` is the slot (else ABSENT).
  */
-function makeReceive(engine, release) {
+function makeReceive(engine, release = () => {}, keeper = NO_KEEPER) {
   const meta = new Uint32Array(RELEASED_SLOTS + RELEASED_ROOM);
   const handle = engine.handle;
   function receive(text) {
+    meta[KEEP] = keeper.offer();
     const escapedAnswerTo = binding.engineReceiveInto(handle, text, meta);
+    const kept = meta[KEEP];
+    if (kept !== ABSENT) keeper.kept(kept, meta[REPLACED]);
     const released = meta[RELEASED_COUNT];
     if (released === ABSENT) for (const slot of engine.takeReleased()) release(slot);
     else for (let i = 0; i < released; i++) release(meta[RELEASED_SLOTS + i]);
@@ -62,6 +74,7 @@ function makeReceive(engine, release) {
             ? undefined
             : text.slice(meta[ANSWER_TO], meta[ANSWER_TO + 1]),
       verbatim: escapedAnswerTo == null,
+      kept,
     };
   }
 
@@ -88,4 +101,4 @@ function makeReceive(engine, release) {
   return { receive, answerHead, uncountedAnswers };
 }
 
-module.exports = { makeReceive };
+module.exports = { makeReceive, ABSENT };

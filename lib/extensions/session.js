@@ -7,6 +7,7 @@
 // `timeout` option, which works with any peer.
 
 const { engineKeepAnswer } = require("../../binding.js");
+const { ABSENT } = require("../receive");
 const { Answer } = require("./pipeline");
 const { Question } = require("../question");
 const { Early } = require("./early");
@@ -141,15 +142,24 @@ class Session {
   }
 
   /**
-   * A call from the peer to `answerTo`: with a pipelining peer, returns the
-   * Answer kept under that id (the peer may send to it at once), else null.
+   * A call from the peer (`delivery`): with a pipelining peer, returns the
+   * Answer kept under its asker's id (the peer may send to it at once),
+   * else null. The engine kept it while receiving the call, in the slot
+   * `kept` filled (lib/receive.js), unless no slot was offered.
    */
-  keep(answerTo) {
+  keep(delivery) {
+    if (delivery.kept !== ABSENT) return this.slots.get(delivery.kept);
     if (!this.negotiation.pipeline) return null;
     const answer = new Answer();
-    const replaced = engineKeepAnswer(this.handle, answerTo, this.slots.put(answer));
+    const replaced = engineKeepAnswer(this.handle, delivery.answerTo, this.slots.put(answer));
     if (replaced != null) this.release(replaced);
     return answer;
+  }
+
+  /** The engine kept a call's answer in the free `slot` offered (lib/receive.js). */
+  kept(slot, replaced) {
+    if (this.slots.put(new Answer()) !== slot) throw new Error("q-connection-rs: the slot offered for an answer was taken");
+    if (replaced !== ABSENT) this.release(replaced);
   }
 
   /** The peer's hello arrived (the Negotiation has recorded it). */

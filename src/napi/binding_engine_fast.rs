@@ -15,7 +15,7 @@ use napi_derive::napi;
 
 use super::binding_engine::{ask, delivery, refused, BindingDelivery, BindingEngine};
 use super::binding_engine_handle::{read_text, text_at, trim_text, with_engine, EngineCore};
-use crate::protocol::Delivery;
+use crate::protocol::{Connection, Delivery};
 
 /// Indexes into `meta` (mirrored in lib/receive.js).
 const KIND: usize = 0;
@@ -29,11 +29,20 @@ const META_LEN: usize = 7;
 /// asker id (lib/receive.js answerHead), each counted as `answerHead` would
 /// have before this message is looked at.
 const ANSWERED: usize = 7;
+/// In (when `meta` has room for `REPLACED`): a free slot the host offers
+/// for keeping the answer of a call from a pipelining peer, or `ABSENT`.
+/// Out: that slot when the engine kept the call's answer there (as
+/// `keepAnswer` would: the host must put the answer's record in it before
+/// it frees any slot), else `ABSENT`. Saves a `keepAnswer` crossing per call.
+const KEEP: usize = 8;
+/// Out, with `KEEP`: the slot `keepAnswer` would have returned (the peer
+/// used an answer id twice; the host frees it), else `ABSENT`.
+const REPLACED: usize = 9;
 /// How many slots a `send` freed with the releases it carried (when `meta`
 /// has room for this index); the slots follow from `RELEASED_SLOTS`, or,
 /// when they do not fit, this holds `ABSENT` and `takeReleased()` has them.
-const RELEASED_COUNT: usize = 8;
-const RELEASED_SLOTS: usize = 9;
+const RELEASED_COUNT: usize = 10;
+const RELEASED_SLOTS: usize = 11;
 /// Written as a start for a range that is absent.
 const ABSENT: u32 = u32::MAX;
 
@@ -44,8 +53,9 @@ impl BindingEngine {
     /// into `meta` (a Uint32Array of at least 7), ranges in UTF-16 units of
     /// `text`, `ABSENT` (0xFFFFFFFF) as the start of a range not given.
     /// From index 7 on (when `meta` is longer): in, the answers the host
-    /// wrote itself (`ANSWERED`); out, the count of slots freed by releases
-    /// the message carried, then those slots (see `RELEASED_COUNT`).
+    /// wrote itself (`ANSWERED`); in and out, the slot for keeping a call's
+    /// answer (`KEEP`, `REPLACED`); out, the count of slots freed by
+    /// releases the message carried, then those slots (`RELEASED_COUNT`).
     /// Returns the asker's id only when it is not a verbatim range of `text`
     /// (it was written with JSON escapes). Kind 5 (refused): call
     /// `takeRefusal()` for the refusal, as `receive` would have returned it.
@@ -147,6 +157,11 @@ fn receive_into(
             core.inner.answered_by_host(answered as usize);
         }
     }
+    let offered = if meta.len() > REPLACED {
+        std::mem::replace(&mut meta[KEEP], ABSENT)
+    } else {
+        ABSENT
+    };
     meta[PAYLOAD] = ABSENT;
     meta[ANSWER_TO] = ABSENT;
     let mut owned_answer_to = None;
@@ -156,8 +171,11 @@ fn receive_into(
             op,
             args,
             answer_to,
-            ..
+            keep,
         }) => {
+            if keep && offered != ABSENT {
+                keep_offered(&mut core.inner, &answer_to, offered, meta);
+            }
             owned_answer_to = write_call(text, args.get(), answer_to, meta);
             (0, slot, op as u32)
         }
@@ -166,8 +184,11 @@ fn receive_into(
             op,
             args,
             answer_to,
-            ..
+            keep,
         }) => {
+            if keep && offered != ABSENT {
+                keep_offered(&mut core.inner, &answer_to, offered, meta);
+            }
             owned_answer_to = write_call(text, args.get(), answer_to, meta);
             (6, slot, op as u32)
         }
@@ -205,6 +226,13 @@ fn receive_into(
         core.released.extend_from_slice(released);
     }
     Ok(owned_answer_to)
+}
+
+/// Keeps the answer to `answer_to` in the host's `offered` slot; reports it in `meta`.
+fn keep_offered(inner: &mut Connection, answer_to: &str, offered: u32, meta: &mut [u32]) {
+    let replaced = inner.keep_answer(answer_to, offered);
+    meta[KEEP] = offered;
+    meta[REPLACED] = replaced.unwrap_or(ABSENT);
 }
 
 /// Writes the ranges of a call's args and asker id; returns the id when it
