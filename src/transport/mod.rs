@@ -29,6 +29,7 @@
 //! after every message received before it ([`Closed`]).
 
 mod client;
+mod decode;
 mod direct;
 mod link;
 mod server;
