@@ -1,14 +1,17 @@
 "use strict";
 
 // Native WebSocket client and server: `Connection.connect(url, local, options)`
-// and `Connection.listen(options)`. Sockets, TLS, framing, limits and
-// keepalive run on tokio threads (src/transport); each socket is an ordinary
-// port for lib/connection.js, so the protocol engine and everything above it
-// are the same as over any other port.
+// and `Connection.listen(options)`. Handshakes, TLS, keepalive, queued writes
+// and the closing handshake run on a tokio thread (src/transport); each
+// socket is an ordinary port for lib/connection.js, so the protocol engine
+// and everything above it are the same as over any other port.
 //
 // Crossing the bridge is batched: every text sent in one JS tick goes to Rust
-// in one call (flushed from a microtask), and every text received while the
-// JS thread was busy comes back in one callback (src/napi/binding_ws.rs).
+// in one call (flushed from a microtask), written from this thread on ws://.
+// Received texts come back in one callback per read: on ws:// this thread
+// reads the socket itself from its event loop (src/napi/uv_reader.rs); on
+// wss:// the tokio thread reads and wakes this one with every text received
+// meanwhile (src/napi/binding_ws.rs).
 
 const { EventEmitter } = require("events");
 const { wsConnect, wsListen } = require("../binding.js");
@@ -68,18 +71,25 @@ class NativePort {
   attach(sink, onerror) {
     this.sink = sink;
     this.onerror = typeof onerror === "function" ? onerror : null;
-    this.socket.start((batch) => this.receive(batch));
+    this.socket.start(
+      (batch) => this.receive(batch),
+      (error) => this.report(error)
+    );
   }
 
-  // Runs on the JS thread from a threadsafe function: nothing may escape it
-  // (an exception there would be an uncaught exception). The next batch is
-  // allowed from setImmediate, after timers and other I/O had their turn:
-  // under a flood, batches would otherwise follow each other within one
-  // event-loop turn and starve everything else (the Rust side stops reading
-  // the socket meanwhile once 4 MiB wait, so memory stays bounded too).
+  // Runs on the JS thread from a threadsafe function or the socket's poll:
+  // nothing should escape it (from the poll it would go to `report`, from a
+  // threadsafe function it would be an uncaught exception). After a batch
+  // from the threadsafe function the next one is allowed from setImmediate,
+  // after timers and other I/O had their turn: under a flood, batches would
+  // otherwise follow each other within one event-loop turn and starve
+  // everything else (the Rust side stops reading the socket meanwhile once
+  // 1 MiB waits, so memory stays bounded too). A polled batch needs no
+  // rearm: the event loop polls the socket once per turn, and each read
+  // takes at most 256 KiB.
   receive(batch) {
     if (batch.closed) this.ended = true;
-    else setImmediate(this.rearm);
+    else if (!batch.polled) setImmediate(this.rearm);
     for (const text of batch.messages) {
       try {
         this.sink.message(text);

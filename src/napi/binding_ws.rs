@@ -3,16 +3,24 @@
 //! tokio runtime; this file only converts between it and JS.
 //!
 //! Crossing the bridge: JS hands a batch of texts to `send` (one call per JS
-//! tick, see lib/native.js); inbound, the link's waker queues ONE call of
-//! the JS callback, which drains everything received by the time it runs;
+//! tick, see lib/native.js). Inbound on ws://, the JS thread reads the
+//! socket itself (`uv_reader`) and calls the JS callback with what each
+//! read brought (`polled: true`); the link's waker is left only the end of
+//! the connection and, over wss://, every message: it queues ONE call of the
+//! JS callback, which drains everything received by the time it runs, and
 //! JS calls `rearm` once it has handled that batch.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::JsValue;
 use napi_derive::napi;
+use parking_lot::Mutex;
+
+use super::uv_reader::UvReader;
 
 use crate::transport::{self, ClientOptions, Closed, ClosedBy, Config, Link, PeerInfo};
 
@@ -54,6 +62,8 @@ pub struct BindingWsBatch {
     pub messages: Vec<String>,
     /// Set once, in the last call, after the last message.
     pub closed: Option<BindingWsClosed>,
+    /// Set when the JS thread read these itself: no `rearm` is expected.
+    pub polled: Option<bool>,
 }
 
 /// The peer, as the handshake described it.
@@ -74,7 +84,11 @@ fn millis(value: Option<f64>) -> Option<Duration> {
 }
 
 pub(crate) fn config(options: Option<&BindingWsOptions>) -> Config {
-    let defaults = Config::default();
+    // The JS thread reads ws:// sockets itself (`uv_reader`).
+    let defaults = Config {
+        host_reads: true,
+        ..Config::default()
+    };
     let Some(o) = options else { return defaults };
     Config {
         max_message_size: o
@@ -92,6 +106,7 @@ pub(crate) fn config(options: Option<&BindingWsOptions>) -> Config {
             .max_buffered_bytes
             .filter(|n| n.is_finite() && *n >= 1.0)
             .map_or(defaults.max_buffered_bytes, |n| n as usize),
+        host_reads: defaults.host_reads,
     }
 }
 
@@ -139,11 +154,16 @@ fn info(peer: &PeerInfo) -> BindingWsInfo {
 #[napi(js_name = "WsConnection")]
 pub struct BindingWsConnection {
     link: Link,
+    /// Set by `start` on ws://: the reader on the JS thread.
+    reader: Mutex<Option<Arc<UvReader>>>,
 }
 
 impl BindingWsConnection {
     pub(crate) fn new(link: Link) -> Self {
-        BindingWsConnection { link }
+        BindingWsConnection {
+            link,
+            reader: Mutex::new(None),
+        }
     }
 }
 
@@ -152,18 +172,42 @@ impl BindingWsConnection {
     /// Starts delivering: `onBatch` is called on the JS thread with every
     /// text received since its previous call, and a last time with `closed`.
     /// Until that last call the callback keeps the process alive, as an open
-    /// socket does; after it, nothing does. `onBatch` must not throw.
+    /// socket does; after it, nothing does. `onBatch` should not throw; what
+    /// it throws from a read on this thread goes to `onError`.
     #[napi]
-    pub fn start(&self, on_batch: Function<BindingWsBatch, ()>) -> Result<()> {
+    pub fn start(
+        &self,
+        env: Env,
+        on_batch: Function<BindingWsBatch, ()>,
+        on_error: Option<Function>,
+    ) -> Result<()> {
+        let reader = match self.link.host_reader() {
+            Some(host) => Some(UvReader::start(
+                env.raw(),
+                host,
+                on_batch.raw(),
+                on_error.as_ref().map(JsValue::raw),
+            )?),
+            None => None,
+        };
+        *self.reader.lock() = reader.clone();
         let drainer = self.link.clone();
         let callback: ThreadsafeFunction<(), (), BindingWsBatch, Status, false> = on_batch
             .build_threadsafe_function::<()>()
             .callee_handled::<false>()
             .build_callback(move |_| {
                 let drained = drainer.drain();
+                if drained.closed.is_some() {
+                    // The end is reported: the reader (paused, or told by
+                    // the driver's shutdown and not yet polled) is done too.
+                    if let Some(reader) = &reader {
+                        reader.stop();
+                    }
+                }
                 Ok(BindingWsBatch {
                     messages: drained.messages,
                     closed: drained.closed.map(closed),
+                    polled: None,
                 })
             })?;
         self.link.set_waker(Box::new(move || {
@@ -178,6 +222,9 @@ impl BindingWsConnection {
     #[napi]
     pub fn rearm(&self) {
         self.link.rearm();
+        if let Some(reader) = &*self.reader.lock() {
+            reader.resume();
+        }
     }
 
     /// Sends a batch of texts, in order: on ws:// written from this thread

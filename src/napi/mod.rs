@@ -11,6 +11,7 @@ mod binding_engine_text;
 mod binding_memory;
 mod binding_ws;
 mod binding_ws_server;
+mod uv_reader;
 
 /// The tokio runtime of the native transport (napi-rs runs `async fn`s and
 /// our socket drivers on it): one worker thread instead of one per core.

@@ -44,6 +44,7 @@ pub async fn connect(url: &str, config: Config, options: ClientOptions) -> Resul
             .map_err(|e| format!("invalid value for header {name}: {e}"))?;
         request.headers_mut().insert(name, value);
     }
+    let request_is_plain = request.uri().scheme_str() == Some("ws");
     let connector = Connector::Rustls(Arc::new(tls_config(options.ca_pem.as_deref())?));
     let handshake = async {
         let socket = TcpStream::connect(address(request.uri())?)
@@ -52,7 +53,7 @@ pub async fn connect(url: &str, config: Config, options: ClientOptions) -> Resul
         socket.set_nodelay(true).map_err(WsError::Io)?;
         client_async_tls_with_config(
             request,
-            SharedTcp::new(socket),
+            SharedTcp::new(socket, request_is_plain),
             Some(config.websocket()),
             Some(connector),
         )

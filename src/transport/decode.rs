@@ -169,13 +169,17 @@ impl Decoder {
             OpCode::Control(Control::Ping) => return Some(Ok(Decoded::Ping(payload.to_vec()))),
             OpCode::Control(Control::Pong) => return Some(Ok(Decoded::Pong)),
             OpCode::Control(Control::Reserved(i)) => {
-                return Some(Err(WsError::Protocol(ProtocolError::UnknownControlFrameType(i))))
+                return Some(Err(WsError::Protocol(
+                    ProtocolError::UnknownControlFrameType(i),
+                )))
             }
             OpCode::Data(data) => data,
         };
         let text = match (data, &mut self.fragments) {
             (Data::Continue, None) => {
-                return Some(Err(WsError::Protocol(ProtocolError::UnexpectedContinueFrame)))
+                return Some(Err(WsError::Protocol(
+                    ProtocolError::UnexpectedContinueFrame,
+                )))
             }
             (Data::Continue, Some(fragments)) => {
                 let size = fragments.bytes.len() + length;
@@ -190,12 +194,16 @@ impl Decoder {
                 return Some(message(whole.text, whole.bytes));
             }
             (_, Some(_)) => {
-                return Some(Err(WsError::Protocol(ProtocolError::ExpectedFragment(data))))
+                return Some(Err(WsError::Protocol(ProtocolError::ExpectedFragment(
+                    data,
+                ))))
             }
             (Data::Text, None) => true,
             (Data::Binary, None) => false,
             (Data::Reserved(i), None) => {
-                return Some(Err(WsError::Protocol(ProtocolError::UnknownDataFrameType(i))))
+                return Some(Err(WsError::Protocol(ProtocolError::UnknownDataFrameType(
+                    i,
+                ))))
             }
         };
         if header.is_final {

@@ -111,12 +111,16 @@ fn masking_follows_the_role() {
     let from_client = decode(true, &unmasked);
     assert_eq!(
         from_client,
-        vec![Err("WebSocket protocol error: Received an unmasked frame from client".into())]
+        vec![Err(
+            "WebSocket protocol error: Received an unmasked frame from client".into()
+        )]
     );
     let from_server = decode(false, &masked);
     assert_eq!(
         from_server,
-        vec![Err("WebSocket protocol error: Received a masked frame from server".into())]
+        vec![Err(
+            "WebSocket protocol error: Received a masked frame from server".into()
+        )]
     );
 }
 
@@ -136,7 +140,10 @@ fn protocol_violations_are_errors() {
         (frame(0x8b, b"", false), "Encountered invalid opcode: 11"),
         (frame(0x09, b"", false), "Fragmented control frame"),
         (frame(PING, &[0; 126], false), "Control frame too big"),
-        (frame(0x80, b"x", false), "Continue frame but nothing to continue"),
+        (
+            frame(0x80, b"x", false),
+            "Continue frame but nothing to continue",
+        ),
         (
             [frame(0x01, b"a", false), frame(TEXT, b"b", false)].concat(),
             "While waiting for more fragments received: TEXT",
@@ -147,7 +154,10 @@ fn protocol_violations_are_errors() {
     ];
     for (bytes, expected) in cases {
         let error = protocol_error(&bytes);
-        assert!(error.contains(expected), "{error:?} should say {expected:?}");
+        assert!(
+            error.contains(expected),
+            "{error:?} should say {expected:?}"
+        );
     }
 }
 
@@ -174,16 +184,25 @@ fn limits_on_frames_and_on_messages() {
     // Only the header of an 11-byte frame: refused before its payload comes.
     decoder.feed(&frame(TEXT, &[b'x'; 11], false)[..2]);
     let error = decoder.next().unwrap().unwrap_err();
-    assert_eq!(error.to_string(), "Space limit exceeded: Message too long: 11 > 10");
+    assert_eq!(
+        error.to_string(),
+        "Space limit exceeded: Message too long: 11 > 10"
+    );
 
     let mut decoder = Decoder::new(false, 10);
     decoder.feed(&frame(TEXT, &[b'x'; 10], false));
-    assert_eq!(decoder.next().unwrap().unwrap(), Decoded::Text("x".repeat(10)));
+    assert_eq!(
+        decoder.next().unwrap().unwrap(),
+        Decoded::Text("x".repeat(10))
+    );
     // Two fragments of 6 bytes: each fits, the message does not.
     decoder.feed(&frame(0x01, &[b'x'; 6], false));
     decoder.feed(&frame(0x80, &[b'x'; 6], false));
     let error = decoder.next().unwrap().unwrap_err();
-    assert_eq!(error.to_string(), "Space limit exceeded: Message too long: 12 > 10");
+    assert_eq!(
+        error.to_string(),
+        "Space limit exceeded: Message too long: 12 > 10"
+    );
     assert!(decoder.next().is_none());
 
     // A 64-bit length far past any limit.
@@ -201,6 +220,9 @@ fn partial_input_waits_for_more() {
         assert!(decoder.next().is_none());
     }
     decoder.feed(&bytes[bytes.len() - 1..]);
-    assert_eq!(decoder.next().unwrap().unwrap(), Decoded::Text("abc".into()));
+    assert_eq!(
+        decoder.next().unwrap().unwrap(),
+        Decoded::Text("abc".into())
+    );
     assert!(decoder.next().is_none());
 }

@@ -110,6 +110,18 @@ impl Socket {
         self.out.lock().taken
     }
 
+    /// A second descriptor of the socket, for the host to read from (see
+    /// `host_read`); it shares the socket's non-blocking mode.
+    pub(crate) fn duplicate(&self) -> io::Result<socket2::Socket> {
+        socket2::SockRef::from(&self.stream).try_clone()
+    }
+
+    /// Ends the connection in both directions whichever descriptors are
+    /// still open: the host's reader then meets the end of the stream.
+    pub(crate) fn shutdown(&self) {
+        let _ = socket2::SockRef::from(&self.stream).shutdown(std::net::Shutdown::Both);
+    }
+
     /// Writes the queue until it is empty or the socket is full.
     fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_drain_to(cx, 0)
@@ -144,23 +156,97 @@ impl Socket {
 }
 
 /// The driver's side of a shared socket: tungstenite's stream.
-pub(crate) struct SharedTcp(Arc<Socket>);
+///
+/// During the HTTP upgrade of a plain socket, reads stop at the end of the
+/// headers (`\r\n\r\n`, found by peeking): a frame the peer sent right
+/// behind them (a server's first message behind its 101 response) stays in
+/// the socket for whoever reads frames next, the host included, instead of
+/// in tungstenite's read buffer.
+pub(crate) struct SharedTcp {
+    socket: Arc<Socket>,
+    /// While reading the handshake: how many bytes of `\r\n\r\n` the bytes
+    /// read so far end with. `None` once the headers are read, or over TLS.
+    header_end: Option<usize>,
+}
+
+const HEADER_END: &[u8] = b"\r\n\r\n";
+
+/// Where `bytes` complete the end of the headers, given that the bytes
+/// before them ended with `matched` bytes of it: `Ok(length to consume)`,
+/// or `Err(matched)` at the end of `bytes`.
+fn header_end(bytes: &[u8], mut matched: usize) -> Result<usize, usize> {
+    for (i, &byte) in bytes.iter().enumerate() {
+        matched = if byte == HEADER_END[matched] {
+            matched + 1
+        } else if byte == b'\r' {
+            1
+        } else {
+            0
+        };
+        if matched == HEADER_END.len() {
+            return Ok(i + 1);
+        }
+    }
+    Err(matched)
+}
 
 impl SharedTcp {
-    pub(crate) fn new(stream: TcpStream) -> Self {
-        SharedTcp(Arc::new(Socket {
-            stream,
-            out: Mutex::default(),
-            backlog: Notify::new(),
-        }))
+    /// `exact_handshake`: stop reads at the end of the HTTP headers (plain
+    /// sockets; a TLS stream on top would see short reads only).
+    pub(crate) fn new(stream: TcpStream, exact_handshake: bool) -> Self {
+        SharedTcp {
+            socket: Arc::new(Socket {
+                stream,
+                out: Mutex::default(),
+                backlog: Notify::new(),
+            }),
+            header_end: exact_handshake.then_some(0),
+        }
     }
 
     pub(crate) fn socket(&self) -> &Arc<Socket> {
-        &self.0
+        &self.socket
     }
 
     pub(crate) fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
-        self.0.stream.peer_addr()
+        self.socket.stream.peer_addr()
+    }
+
+    /// A handshake read: peeks, then takes no byte past the headers' end.
+    fn poll_read_headers(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+        matched: usize,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            let unfilled = buf.initialize_unfilled();
+            let mut peeked = ReadBuf::new(unfilled);
+            let n = ready!(self.socket.stream.poll_peek(cx, &mut peeked))?;
+            let take = match header_end(&unfilled[..n], matched) {
+                Ok(end) => {
+                    self.header_end = None;
+                    end
+                }
+                Err(now) => {
+                    self.header_end = Some(now);
+                    n
+                }
+            };
+            // The bytes are in the socket already: this read takes them at once.
+            match self.socket.stream.try_read(&mut unfilled[..take]) {
+                Ok(got) => {
+                    if got < take {
+                        // Cannot happen (peeked bytes stay); start over from what was taken.
+                        self.header_end = Some(0);
+                    }
+                    buf.advance(got);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
     }
 }
 
@@ -170,9 +256,13 @@ impl AsyncRead for SharedTcp {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if let Some(matched) = this.header_end {
+            return this.poll_read_headers(cx, buf, matched);
+        }
         loop {
-            ready!(self.0.stream.poll_read_ready(cx))?;
-            match self.0.stream.try_read(buf.initialize_unfilled()) {
+            ready!(this.socket.stream.poll_read_ready(cx))?;
+            match this.socket.stream.try_read(buf.initialize_unfilled()) {
                 Ok(n) => {
                     buf.advance(n);
                     return Poll::Ready(Ok(()));
@@ -191,7 +281,7 @@ impl AsyncWrite for SharedTcp {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let socket = &self.0;
+        let socket = &self.socket;
         let mut out = socket.out.lock();
         let mut rest = buf;
         if out.is_empty() {
@@ -209,12 +299,12 @@ impl AsyncWrite for SharedTcp {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.0.poll_drain(cx)
+        self.socket.poll_drain(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.0.poll_drain(cx))?;
-        Poll::Ready(socket2::SockRef::from(&self.0.stream).shutdown(std::net::Shutdown::Write))
+        ready!(self.socket.poll_drain(cx))?;
+        Poll::Ready(socket2::SockRef::from(&self.socket.stream).shutdown(std::net::Shutdown::Write))
     }
 }
 
@@ -238,21 +328,35 @@ impl Direct {
     /// Frames `texts` into one buffer and writes it (one `send(2)` when the
     /// socket takes it all). Dropped once the connection is ending.
     pub(crate) fn send(&self, texts: Vec<String>) {
+        let size: usize = texts.iter().map(|t| t.len() + 14).sum();
+        let frames = texts
+            .into_iter()
+            .map(|text| Frame::message(text.into_bytes(), OpCode::Data(Data::Text), true));
+        self.write(frames, size);
+    }
+
+    /// Answers a ping (from the host's reader, see `host_read`).
+    pub(crate) fn pong(&self, payload: Vec<u8>) {
+        let size = payload.len() + 14;
+        self.write(std::iter::once(Frame::pong(payload)), size);
+    }
+
+    /// Formats `frames` (masked on the client side) into one buffer of
+    /// about `size` bytes and writes it.
+    fn write(&self, frames: impl ExactSizeIterator<Item = Frame>, size: usize) {
         let Some(socket) = self.socket.upgrade() else {
             return;
         };
         let mut keys = Vec::new();
         if self.masked {
-            keys.resize(texts.len() * 4, 0u8);
+            keys.resize(frames.len() * 4, 0u8);
             if getrandom::fill(&mut keys).is_err() {
                 // No entropy source: better no message than a predictable mask.
                 return;
             }
         }
-        let size: usize = texts.iter().map(|t| t.len() + 14).sum();
         let mut bytes = Vec::with_capacity(size);
-        for (i, text) in texts.into_iter().enumerate() {
-            let mut frame = Frame::message(text.into_bytes(), OpCode::Data(Data::Text), true);
+        for (i, mut frame) in frames.enumerate() {
             if self.masked {
                 frame.header_mut().mask = Some([
                     keys[4 * i],

@@ -14,7 +14,9 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use super::decode::Decoder;
 use super::direct::{Direct, Socket};
+use super::host_read::{self, HostReader, ReadShare};
 use super::{Closed, ClosedBy, Config};
 
 /// Text bytes, or messages, the inbox holds before the driver stops reading
@@ -110,6 +112,15 @@ impl Inbox {
         }
     }
 
+    /// Wakes the host with nothing to report, so that it rearms (and
+    /// resumes a paused reader, see `host_read`).
+    fn poke(&self) {
+        let mut state = self.state.lock();
+        if !state.finished {
+            Self::wake(&mut state);
+        }
+    }
+
     fn set_waker(&self, waker: Waker) {
         let mut state = self.state.lock();
         if state.finished {
@@ -154,6 +165,18 @@ pub struct Link {
     info: Arc<PeerInfo>,
     /// Set on plain TCP: sends are written from the caller's thread.
     direct: Option<Arc<Direct>>,
+    /// Set on plain TCP: the host may read the socket itself.
+    host: Option<Arc<HostSide>>,
+}
+
+/// What [`Link::host_reader`] needs.
+struct HostSide {
+    share: Arc<ReadShare>,
+    socket: std::sync::Weak<Socket>,
+    /// We are the server: the peer's frames must be masked.
+    server: bool,
+    max_message_size: usize,
+    max_buffered_bytes: usize,
 }
 
 impl Link {
@@ -212,6 +235,45 @@ impl Link {
         &self.info
     }
 
+    /// Claims the reading of the socket for the calling thread (plain TCP
+    /// only, see `host_read`); `None` over TLS, when claimed already, or
+    /// once the driver has taken the reading over to end the connection.
+    pub fn host_reader(&self) -> Option<HostReader> {
+        let (host, direct) = (self.host.as_ref()?, self.direct.as_ref()?);
+        let claimed = host.share.reader.compare_exchange(
+            host_read::UNCLAIMED,
+            host_read::HOST,
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        if claimed.is_err() {
+            return None;
+        }
+        let decoder = Decoder::new(host.server, host.max_message_size);
+        // Without its socket (the driver is gone) or a descriptor, the
+        // reader finishes at once and so tells the driver, if still there.
+        let socket = host
+            .socket
+            .upgrade()
+            .ok_or_else(|| std::io::Error::other("the connection has ended"))
+            .and_then(|socket| socket.duplicate());
+        let socket = match socket {
+            Ok(socket) => socket,
+            Err(error) => {
+                host.share.abandon(&error.to_string());
+                return None;
+            }
+        };
+        let reader = HostReader::new(
+            socket,
+            decoder,
+            direct.clone(),
+            host.share.clone(),
+            host.max_buffered_bytes,
+        );
+        Some(reader)
+    }
+
     /// A handle that can close the link without keeping it open.
     pub(crate) fn closer(&self) -> Closer {
         Closer(self.commands.downgrade())
@@ -258,9 +320,30 @@ where
     let direct = shared
         .as_ref()
         .map(|(socket, masked)| Arc::new(Direct::new(socket, *masked)));
+    let host = shared
+        .as_ref()
+        .filter(|_| config.host_reads)
+        .map(|(socket, masked)| {
+            Arc::new(HostSide {
+                share: Arc::new(ReadShare::default()),
+                socket: Arc::downgrade(socket),
+                server: !*masked,
+                max_message_size: config.max_message_size,
+                max_buffered_bytes: config.max_buffered_bytes,
+            })
+        });
+    let share = host.as_ref().map(|host| host.share.clone());
     let socket = shared.map(|(socket, _)| socket);
     tokio::spawn(async move {
-        let closed = drive(ws, receiver, &driver_inbox, &config, socket.as_deref()).await;
+        let closed = drive(
+            ws,
+            receiver,
+            &driver_inbox,
+            &config,
+            socket.as_deref(),
+            share.as_deref(),
+        )
+        .await;
         driver_inbox.close(closed);
         if let Some(on_end) = on_end {
             on_end();
@@ -271,11 +354,12 @@ where
         inbox,
         info: Arc::new(info),
         direct,
+        host,
     }
 }
 
 /// How the loop ended and what is left to do with the socket.
-enum Ending {
+pub(crate) enum Ending {
     /// The socket is finished (peer closed, or reset): drop it.
     Done(Closed),
     /// We end it: send this close frame, then wait for the peer's.
@@ -285,12 +369,15 @@ enum Ending {
     Abort(Closed, u16, String),
 }
 
+/// `host`: set on plain TCP, whose socket the host may read (`host_read`);
+/// the driver then never reads it while the connection is open.
 async fn drive<S>(
     mut ws: WebSocketStream<S>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     inbox: &Inbox,
     config: &Config,
     socket: Option<&Socket>,
+    host: Option<&ReadShare>,
 ) -> Closed
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -301,6 +388,8 @@ where
         .map_or(far_future, |every| Instant::now() + every);
     // Set while a ping is unanswered: no frame at all since it was sent.
     let mut pong_deadline: Option<Instant> = None;
+    // The host reader's count of frames when that ping went.
+    let mut heard_at_ping = 0;
 
     // Set while the socket's outbound queue is over the high-water mark,
     // until it drains below the low-water mark (half of it).
@@ -318,10 +407,14 @@ where
             backed_up = true;
         }
         // While the host has not drained a full inbox, or the peer has not
-        // taken what we sent, the socket is not read.
-        let full = inbox.is_full() || backed_up;
+        // taken what we sent, the socket is not read; nor while the host,
+        // which reads it, has not started or has paused.
+        let host_idle = host.is_some_and(|h| {
+            h.reader.load(std::sync::atomic::Ordering::SeqCst) != host_read::HOST || h.is_paused()
+        });
+        let full = inbox.is_full() || backed_up || host_idle;
         tokio::select! {
-            frame = ws.next(), if !full => {
+            frame = ws.next(), if !full && host.is_none() => {
                 pong_deadline = None;
                 match frame {
                     Some(frame) => {
@@ -341,9 +434,20 @@ where
             // socket takes them, while reads, commands and timers go on.
             drained = drain_to(socket, if backed_up { low_water } else { 0 }), if queued > 0 => {
                 match drained {
-                    Ok(()) => backed_up = false,
+                    Ok(()) => {
+                        backed_up = false;
+                        // A reader paused by the queue may go on: its host is
+                        // woken to ask (a rare case, so the wake-up's cost is fine).
+                        if host.is_some_and(ReadShare::is_paused) {
+                            inbox.poke();
+                        }
+                    }
                     Err(error) => break Ending::Done(lost(&error.to_string())),
                 }
+            }
+            // The host's reader met the end (or stopped).
+            _ = host_news(host), if host.is_some() => {
+                if let Some(ending) = host.and_then(ReadShare::take_end) { break ending; }
             }
             // A host write left bytes queued: look again.
             _ = backlog(socket), if queued == 0 => {}
@@ -381,6 +485,7 @@ where
                     stalled = None;
                     if pong_deadline.is_none() && !full {
                         pong_deadline = Some(Instant::now() + config.ping_timeout);
+                        heard_at_ping = host.map_or(0, ReadShare::heard);
                     }
                     if let Err(error) = ws.send(Message::Ping(Default::default())).await {
                         break Ending::Done(failure(&error));
@@ -388,6 +493,11 @@ where
                 }
             }
             _ = sleep_until(pong_deadline.unwrap_or(far_future)), if pong_deadline.is_some() && !full => {
+                // The host's reader counts frames instead of this loop seeing them.
+                if host.is_some_and(|h| h.heard() != heard_at_ping) {
+                    pong_deadline = None;
+                    continue;
+                }
                 let message = format!("keepalive timeout: no answer to a ping within {} ms", config.ping_timeout.as_millis());
                 break Ending::Abort(Closed::new(ClosedBy::Error, 1006, message), 1001, "keepalive timeout".into());
             }
@@ -397,6 +507,18 @@ where
     // The close frame (if any) must be the last frame: no host write after it.
     if let Some(socket) = socket {
         socket.start_closing();
+    }
+    if let (Some(host), Some(socket)) = (host, socket) {
+        // A host that never started reading leaves the reading to us.
+        let unclaimed = host.reader.compare_exchange(
+            host_read::UNCLAIMED,
+            host_read::DRIVER,
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        if unclaimed.is_err() {
+            return end_host_read(ws, ending, config, socket, host).await;
+        }
     }
     match ending {
         Ending::Done(closed) => closed,
@@ -431,6 +553,51 @@ where
             closed
         }
     }
+}
+
+/// The end of a link whose host reads the socket: what the driver reads at
+/// the end (the peer's close frame, or raw bytes to discard) the host's
+/// reader reads, told by the phase; the driver writes the close frame,
+/// waits for the reader under the close timeout, then shuts the socket
+/// down, which ends the reader's stream too.
+async fn end_host_read<S>(
+    mut ws: WebSocketStream<S>,
+    ending: Ending,
+    config: &Config,
+    socket: &Socket,
+    host: &ReadShare,
+) -> Closed
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let deadline = Instant::now() + config.close_timeout;
+    let closed = match ending {
+        Ending::Done(closed) => closed,
+        Ending::Close(closed, code, reason) => {
+            host.enter(host_read::CLOSING);
+            let _ = tokio::time::timeout_at(deadline, async {
+                if ws.close(Some(close_frame(code, &reason))).await.is_ok() {
+                    host.finished().await;
+                }
+            })
+            .await;
+            closed
+        }
+        Ending::Abort(closed, code, reason) => {
+            host.enter(host_read::DISCARDING);
+            let _ = tokio::time::timeout_at(deadline, async {
+                let _ = ws
+                    .send(Message::Close(Some(close_frame(code, &reason))))
+                    .await;
+                let _ = ws.get_mut().shutdown().await;
+                host.finished().await;
+            })
+            .await;
+            closed
+        }
+    };
+    socket.shutdown();
+    closed
 }
 
 fn local_close(code: u16, reason: String) -> Ending {
@@ -494,6 +661,14 @@ async fn drain_to(socket: Option<&Socket>, target: usize) -> std::io::Result<()>
     }
 }
 
+/// Resolves when the host's reader has news; never without one.
+async fn host_news(host: Option<&ReadShare>) {
+    match host {
+        Some(host) => host.news().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Resolves when host writes are left for the driver to flush; never without a shared socket.
 async fn backlog(socket: Option<&Socket>) {
     match socket {
@@ -508,45 +683,57 @@ fn receive(frame: Result<Message, WsError>, inbox: &Inbox) -> Option<Ending> {
         Ok(Message::Text(text)) => inbox.push(text.as_str().to_owned()),
         Ok(Message::Binary(bytes)) => match String::from_utf8(bytes.to_vec()) {
             Ok(text) => inbox.push(text),
-            Err(_) => {
-                let message =
-                    "refused a binary frame that is not valid UTF-8 (messages are JSON text)";
-                return Some(Ending::Close(
-                    Closed::new(ClosedBy::Error, 1007, message),
-                    1007,
-                    "binary frame is not UTF-8".into(),
-                ));
-            }
+            Err(_) => return Some(not_utf8()),
         },
         Ok(Message::Close(frame)) => {
-            let (code, reason) = frame.map_or((1005, String::new()), |f| {
-                (u16::from(f.code), f.reason.as_str().to_owned())
-            });
-            let message = if reason.is_empty() {
-                format!("WebSocket closed by the peer with code {code}")
-            } else {
-                format!("WebSocket closed by the peer with code {code}: {reason}")
-            };
-            return Some(Ending::Done(Closed::new(ClosedBy::Peer, code, message)));
+            return Some(peer_closed(
+                frame.map(|f| (u16::from(f.code), f.reason.as_str().to_owned())),
+            ))
         }
         // Pings are answered by tungstenite; any frame proves the peer alive.
         Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
-        Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size })) => {
-            let message = format!(
-                "refused a message of {size} bytes: larger than maxMessageSize ({max_size})"
-            );
-            return Some(Ending::Abort(
-                Closed::new(ClosedBy::Error, 1009, message),
-                1009,
-                "message too big".into(),
-            ));
-        }
-        Err(error) => return Some(Ending::Done(failure(&error))),
+        Err(error) => return Some(error_ending(&error)),
     }
     None
 }
 
-fn lost(what: &str) -> Closed {
+/// A binary frame that is not text: closes with 1007.
+pub(crate) fn not_utf8() -> Ending {
+    let message = "refused a binary frame that is not valid UTF-8 (messages are JSON text)";
+    Ending::Close(
+        Closed::new(ClosedBy::Error, 1007, message),
+        1007,
+        "binary frame is not UTF-8".into(),
+    )
+}
+
+/// The peer's close frame, with its code and reason if it gave a code.
+pub(crate) fn peer_closed(frame: Option<(u16, String)>) -> Ending {
+    let (code, reason) = frame.unwrap_or((1005, String::new()));
+    let message = if reason.is_empty() {
+        format!("WebSocket closed by the peer with code {code}")
+    } else {
+        format!("WebSocket closed by the peer with code {code}: {reason}")
+    };
+    Ending::Done(Closed::new(ClosedBy::Peer, code, message))
+}
+
+/// A read error: a message over the limit closes with 1009 (the stream is
+/// no longer readable as frames); anything else ends the connection.
+pub(crate) fn error_ending(error: &WsError) -> Ending {
+    if let WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) = error {
+        let message =
+            format!("refused a message of {size} bytes: larger than maxMessageSize ({max_size})");
+        return Ending::Abort(
+            Closed::new(ClosedBy::Error, 1009, message),
+            1009,
+            "message too big".into(),
+        );
+    }
+    Ending::Done(failure(error))
+}
+
+pub(crate) fn lost(what: &str) -> Closed {
     Closed::new(
         ClosedBy::Error,
         1006,

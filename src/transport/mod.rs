@@ -31,6 +31,7 @@
 mod client;
 mod decode;
 mod direct;
+mod host_read;
 mod link;
 mod server;
 #[cfg(test)]
@@ -39,6 +40,7 @@ mod tests;
 use std::time::Duration;
 
 pub use client::{connect, ClientOptions};
+pub use host_read::{HostRead, HostReader, ReadState};
 pub use link::{spawn, Drained, Link, PeerInfo, Waker};
 pub use server::{listen, Server};
 
@@ -63,6 +65,9 @@ pub struct Config {
     /// queue is ours (see `direct`); over wss:// the driver does not read
     /// while a write waits for the socket (a close still ends the wait).
     pub max_buffered_bytes: usize,
+    /// On ws:// links, the host reads the socket on its own thread
+    /// ([`Link::host_reader`], see `host_read`) instead of the driver.
+    pub host_reads: bool,
 }
 
 impl Default for Config {
@@ -73,6 +78,7 @@ impl Default for Config {
             ping_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(1),
             max_buffered_bytes: 16 << 20,
+            host_reads: false,
         }
     }
 }

@@ -130,7 +130,7 @@ async fn handshake(
             .collect();
         Ok(response)
     };
-    let socket = SharedTcp::new(socket);
+    let socket = SharedTcp::new(socket, true);
     let direct = Some((socket.socket().clone(), false));
     let upgrade =
         tokio_tungstenite::accept_hdr_async_with_config(socket, check, Some(config.websocket()));
