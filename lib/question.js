@@ -57,6 +57,9 @@ function Question(pipe, pipelining) {
   this.watched = false;
   this.timer = null;
   this.pipelined = undefined; // the question id once pipelined to (lib/extensions/embargo.js)
+  // Messages `dispatch` has scheduled for a Q tick and not yet queued: a
+  // `then` queues at once only when there are none (see `then`).
+  this.ticking = 0;
 }
 
 /** A Q promise for the call's answer; each call makes a new one, all alike. */
@@ -244,20 +247,35 @@ QuestionPromise.prototype.promiseDispatch = function promiseDispatch(resolve, op
 };
 
 // Sends at once, without Q's tick, as the promises for far objects do
-// (lib/connection.js makeRemote), so both kinds keep one order.
+// (lib/connection.js makeRemote), so both kinds keep one order. Otherwise
+// what Q's `dispatch` does (the message queued a Q tick later), counted in
+// `ticking` so that a `then` in the meantime queues behind it.
 QuestionPromise.prototype.dispatch = function dispatch(op, args) {
   const question = this.question;
   if (question.state === PENDING && question.pipelining && REMOTE_OPS.has(op)) {
     return question.pipe.send(question, op, args);
   }
-  return QPromise.prototype.dispatch.call(this, op, args);
+  const deferred = Q.defer();
+  question.ticking++;
+  Q.nextTick(() => {
+    question.ticking--;
+    question.dispatchMessage(deferred.resolve, op, args);
+  });
+  return deferred.promise;
 };
 
 /**
- * Q's `then`, with Q's guarantees and ticks (the callbacks a Q tick after
- * the answer, never in this turn; at most one of them; the result a Q
- * promise for what it returns; progress propagated), without Q's ~15
- * closures and deferred per call: one Reaction and one Question.
+ * Q's `then`, with Q's guarantees (the callbacks a Q tick after the answer,
+ * never in this turn; at most one of them, in the order of the `then`s; the
+ * result a Q promise for what it returns; progress propagated), without Q's
+ * ~15 closures and deferred per call: one Reaction and one Question.
+ *
+ * Q queues the reaction a tick after `then`; while the answer is pending
+ * that tick only moves it into the queue, which `settle` runs a tick after
+ * the answer anyway, so it is queued at once (one Q tick and its
+ * process.nextTick less per awaited call). Not when a message that `dispatch`
+ * scheduled is still to be queued (`ticking`): the reaction then takes the
+ * tick and stays behind it, as in Q; nor once settled (two ticks, as in Q).
  */
 QuestionPromise.prototype.then = function then(fulfilled, rejected, progressed) {
   const question = this.question;
@@ -266,7 +284,13 @@ QuestionPromise.prototype.then = function then(fulfilled, rejected, progressed) 
   // Someone waits (cancellation no longer applies), and progress listeners
   // are attached in this turn, as Q's `then` does.
   if (question.watched) question.pipe.awaited(question);
-  if (question.state === PENDING) (question.listeners || (question.listeners = [])).push(reaction);
+  if (question.state === PENDING) {
+    (question.listeners || (question.listeners = [])).push(reaction);
+    if (question.ticking === 0) {
+      (question.queue || (question.queue = [])).push(reaction, THEN, null);
+      return result.promise;
+    }
+  }
   Q.nextTick(() => question.dispatchMessage(reaction, THEN, null));
   return result.promise;
 };

@@ -1,0 +1,70 @@
+'use strict';
+
+// The promise a call returns (lib/question.js) keeps Q's guarantees for
+// `then`: its callbacks never run in the turn of the `then` nor of the
+// answer, they run in the order of the `then`s, and a message sent to the
+// promise before a `then` is applied to the answer before that `then`'s
+// callback runs, as with a Q deferred's promise.
+
+const test = require('ava');
+const Q = require('q');
+const { MessageChannel } = require('worker_threads');
+const { open } = require('..');
+
+function pair(local, extensions) {
+    const { port1, port2 } = new MessageChannel();
+    const server = open(port1, local, { extensions });
+    const client = open(port2, undefined, { extensions });
+    return { remote: client.remote, close: () => (client.close(), server.close()) };
+}
+
+// The answer to the call is sent when the test resolves `answer`.
+function heldAnswer() {
+    const answer = Q.defer();
+    return { answer, local: { get: () => answer.promise } };
+}
+
+for (const extensions of [true, false]) {
+    const name = extensions ? 'rs peer' : 'no extensions';
+
+    test(`${name}: then callbacks run after the turn of the then and of the answer, in the order of the thens`, async (t) => {
+        const { answer, local } = heldAnswer();
+        const { remote, close } = pair(local, extensions);
+        const seen = [];
+        const promise = remote.invoke('get');
+        const done = [
+            promise.then((value) => seen.push(['first', value])),
+            promise.then((value) => seen.push(['second', value])),
+        ];
+        seen.push('after then');
+        // Wait until the call is being served, then answer.
+        await Q.delay(20);
+        answer.resolve(7);
+        await Promise.all(done);
+        t.deepEqual(seen, ['after then', ['first', 7], ['second', 7]]);
+        // Once settled: still never in the turn of the then.
+        let late = false;
+        const settled = promise.then(() => (late = true));
+        t.false(late);
+        await settled;
+        t.true(late);
+        close();
+    });
+
+    test(`${name}: a message sent to the promise before a then is applied before that then's callback`, async (t) => {
+        const { answer, local } = heldAnswer();
+        const { remote, close } = pair(local, extensions);
+        const promise = remote.invoke('get');
+        // `get` before `then`: it reads the value before the callback changes it.
+        const read = promise.get('x');
+        const changed = promise.then((value) => {
+            value.x = 'changed';
+            return value.x;
+        });
+        await Q.delay(20);
+        answer.resolve({ x: 'original' });
+        t.is(await changed, 'changed');
+        t.is(await read, 'original');
+        close();
+    });
+}
