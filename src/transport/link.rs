@@ -256,7 +256,10 @@ impl Link {
             .socket
             .upgrade()
             .ok_or_else(|| std::io::Error::other("the connection has ended"))
-            .and_then(|socket| socket.duplicate());
+            .and_then(|socket| {
+                socket.write_only();
+                socket.duplicate()
+            });
         let socket = match socket {
             Ok(socket) => socket,
             Err(error) => {
