@@ -13,7 +13,11 @@
 //!   `send(2)`, no wake-up of the driver, see `direct`), and only what the
 //!   socket does not take is left to the driver; over TLS the driver writes
 //!   the batch and flushes once;
-//! - inbound, frames accumulate in the link's [`Inbox`]; the host's waker is
+//! - inbound on plain TCP with [`Config::host_reads`], the host reads the
+//!   socket on its own thread ([`Link::host_reader`], see `host_read`): the
+//!   driver does not read it while the connection is open, and the inbox
+//!   carries only the end of the connection;
+//! - inbound otherwise, frames accumulate in the link's [`Inbox`]; the host's waker is
 //!   called only when the inbox goes from "nothing to report" to
 //!   "something", and the host takes everything accumulated since with
 //!   [`Link::drain`], then allows the next wake-up with [`Link::rearm`] once
