@@ -40,6 +40,8 @@ mod link;
 mod server;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_host;
 
 use std::time::Duration;
 

@@ -13,16 +13,16 @@ use tokio_tungstenite::tungstenite::Message;
 use super::*;
 use crate::transport::link::{INBOX_HIGH_WATER, INBOX_MAX_MESSAGES};
 
-const PATIENCE: Duration = Duration::from_secs(5);
+pub(super) const PATIENCE: Duration = Duration::from_secs(5);
 
 /// A link whose waker pings a Notify, so a test can await its batches.
-struct Watched {
-    link: Link,
+pub(super) struct Watched {
+    pub(super) link: Link,
     woken: Arc<Notify>,
 }
 
 impl Watched {
-    fn new(link: Link) -> Self {
+    pub(super) fn new(link: Link) -> Self {
         let woken = Arc::new(Notify::new());
         let notify = woken.clone();
         link.set_waker(Box::new(move || notify.notify_one()));
@@ -40,7 +40,7 @@ impl Watched {
     }
 
     /// Drains until `n` messages or the end came.
-    async fn messages(&self, n: usize) -> (Vec<String>, Option<Closed>) {
+    pub(super) async fn messages(&self, n: usize) -> (Vec<String>, Option<Closed>) {
         let mut messages = Vec::new();
         loop {
             let drained = self.next().await;
@@ -51,7 +51,7 @@ impl Watched {
         }
     }
 
-    async fn closed(&self) -> Closed {
+    pub(super) async fn closed(&self) -> Closed {
         loop {
             if let Some(closed) = self.next().await.closed {
                 return closed;
@@ -68,7 +68,7 @@ fn quick() -> Config {
 }
 
 /// A server on 127.0.0.1 that hands accepted links to the test.
-async fn server(config: Config) -> (Server, mpsc::UnboundedReceiver<Link>, String) {
+pub(super) async fn server(config: Config) -> (Server, mpsc::UnboundedReceiver<Link>, String) {
     let (accepted, links) = mpsc::unbounded_channel();
     let server = listen(
         "127.0.0.1",
@@ -97,7 +97,7 @@ async fn pair(config: Config) -> (Server, Watched, Watched) {
     (server, client, remote)
 }
 
-async fn accept(links: &mut mpsc::UnboundedReceiver<Link>) -> Watched {
+pub(super) async fn accept(links: &mut mpsc::UnboundedReceiver<Link>) -> Watched {
     Watched::new(
         tokio::time::timeout(PATIENCE, links.recv())
             .await
