@@ -122,12 +122,16 @@ Question.prototype.settle = function settle(state, value) {
   const queue = this.queue;
   if (queue === null) return;
   this.queue = null;
-  // One tick for the whole queue: Q's deferred schedules one per message,
-  // back to back, which runs them in the same order.
-  Q.nextTick(() => {
+  // One microtask for the whole queue, in order (Q's deferred schedules a Q
+  // tick per message, back to back): later than this turn, as Q's tick is,
+  // without Q's queue and the process.nextTick that runs it between the
+  // answer and the `await` waiting for it.
+  SETTLED.then(() => {
     for (let i = 0; i < queue.length; i += 3) this.dispatchSettled(queue[i], queue[i + 1], queue[i + 2]);
   });
 };
+
+const SETTLED = Promise.resolve();
 
 // A Q tick after settlement: what Q's promise for the settled value does.
 Question.prototype.dispatchSettled = function dispatchSettled(resolve, op, operands) {
