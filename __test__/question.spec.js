@@ -68,3 +68,15 @@ for (const extensions of [true, false]) {
         close();
     });
 }
+
+test('a rejected answer handled by an await raises no unhandledRejection', async (t) => {
+    const unhandled = [];
+    const onUnhandled = (reason) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const { remote, close } = pair({ fail: () => { throw new Error('refused'); } }, true);
+    for (let i = 0; i < 3; i++) await t.throwsAsync(remote.invoke('fail'), { message: 'refused' });
+    await Q.delay(50);
+    process.off('unhandledRejection', onUnhandled);
+    t.deepEqual(unhandled, []);
+    close();
+});

@@ -122,13 +122,18 @@ Question.prototype.settle = function settle(state, value) {
   const queue = this.queue;
   if (queue === null) return;
   this.queue = null;
-  // One microtask for the whole queue, in order (Q's deferred schedules a Q
-  // tick per message, back to back): later than this turn, as Q's tick is,
-  // without Q's queue and the process.nextTick that runs it between the
-  // answer and the `await` waiting for it.
-  SETTLED.then(() => {
+  // One task for the whole queue, in order (Q's deferred schedules a Q tick
+  // per message, back to back), later than this turn as Q's tick is. For a
+  // value, a microtask: no Q queue and process.nextTick between an answer
+  // and the `await` waiting for it. For a rejection (or a promise), a Q
+  // tick: Q reports a rejection that has no handler by the end of the Q
+  // tick that made it (process 'unhandledRejection'), and the handlers in
+  // this queue must be attached before then, as with Q's own deferred.
+  const run = () => {
     for (let i = 0; i < queue.length; i += 3) this.dispatchSettled(queue[i], queue[i + 1], queue[i + 2]);
-  });
+  };
+  if (state === FULFILLED) SETTLED.then(run);
+  else Q.nextTick(run);
 };
 
 const SETTLED = Promise.resolve();
