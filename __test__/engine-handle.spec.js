@@ -56,10 +56,24 @@ test('a handle from another thread is an error there, in both directions', async
     await new Promise((resolve) => worker.once('exit', resolve));
 });
 
+test('a meta array that is a view into a larger buffer is written in place', (t) => {
+    const engine = new Engine({});
+    const buffer = new Uint32Array(16).fill(7);
+    const meta = buffer.subarray(4, 11);
+    engineReceiveInto(engine.handle, HELLO, meta);
+    t.is(buffer[4], IGNORED);
+    t.is(buffer[3], 7);
+    t.is(buffer[11], 7);
+});
+
 test('arguments of the wrong type are errors', (t) => {
     const engine = new Engine({});
-    t.throws(() => engineReceiveInto(engine.handle, 42, new Uint32Array(7)));
-    t.throws(() => engineAsk(engine.handle, '', 3, null, 1));
+    t.throws(() => engineReceiveInto(engine.handle, 42, new Uint32Array(7)), { message: /expected a string/ });
+    t.throws(() => engineAsk(engine.handle, '', 3, null, 1), { message: /expected a string/ });
+    t.throws(() => engineReceiveInto(engine.handle, HELLO, new Int32Array(7)), { message: /expected a Uint32Array/ });
+    t.throws(() => engineReceiveInto(engine.handle, HELLO, [0, 0, 0, 0, 0, 0, 0]), { message: /expected a Uint32Array/ });
+    t.throws(() => engineReceiveInto('1', HELLO, new Uint32Array(7)), { message: /expected a number/ });
+    t.throws(() => engineAsk(engine.handle, '', 3, '[]'), { message: /expected a number/ });
     t.throws(() => engineReceiveInto(engine.handle, HELLO, new Uint32Array(3)), { message: /meta must hold 7/ });
 });
 

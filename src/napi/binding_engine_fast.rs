@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use napi::bindgen_prelude::*;
-use napi::JsString;
+use napi::{JsString, JsValue};
 use napi_derive::napi;
 
 use super::binding_engine::{ask, delivery, refused, BindingDelivery, BindingEngine};
@@ -60,8 +60,13 @@ impl BindingEngine {
     /// (it was written with JSON escapes). Kind 5 (refused): call
     /// `takeRefusal()` for the refusal, as `receive` would have returned it.
     #[napi(catch_unwind)]
-    pub fn receive_into(&mut self, text: String, meta: Uint32ArraySlice) -> Result<Option<String>> {
-        receive_into(&mut *self.core()?, &text, meta)
+    pub fn receive_into(
+        &mut self,
+        text: String,
+        mut meta: Uint32ArraySlice,
+    ) -> Result<Option<String>> {
+        // SAFETY: as in `engine_receive_into`.
+        receive_into(&mut *self.core()?, &text, unsafe { meta.as_mut() })
     }
 
     /// The refusal the last `receiveInto` reported (kind 5), once.
@@ -73,16 +78,31 @@ impl BindingEngine {
 
 /// `engine.receiveInto(text, meta)` for the engine `handle` (`Engine.handle`),
 /// without napi-rs's per-call class bookkeeping (binding_engine_handle.rs).
+/// At load, the binding's export is replaced by a plain N-API callback of
+/// the same contract (binding_engine_raw.rs); this declaration gives it its
+/// type in binding.d.ts.
 #[napi(catch_unwind)]
 pub fn engine_receive_into(
     env: Env,
     handle: u32,
     text: JsString,
-    meta: Uint32ArraySlice,
+    mut meta: Uint32ArraySlice,
+) -> Result<Option<String>> {
+    // SAFETY: the array's memory stays put during this synchronous call
+    // and nothing else reads or writes it meanwhile.
+    receive_into_raw(env.raw(), handle, text.raw(), unsafe { meta.as_mut() })
+}
+
+/// The body of `engineReceiveInto`, on raw N-API values.
+pub(super) fn receive_into_raw(
+    env: sys::napi_env,
+    handle: u32,
+    text: sys::napi_value,
+    meta: &mut [u32],
 ) -> Result<Option<String>> {
     with_engine(handle, |core| {
         let mut buf = std::mem::take(&mut core.text);
-        let result = read_text(&env, &text, &mut buf)
+        let result = read_text(env, text, &mut buf)
             .and_then(|range| receive_into(core, text_at(&buf, range), meta));
         trim_text(&mut buf);
         core.text = buf;
@@ -100,7 +120,8 @@ pub fn engine_debug_arm_panic(handle: u32) -> Result<()> {
     })
 }
 
-/// `engine.ask(to, op, argsJson, slot)` for the engine `handle`.
+/// `engine.ask(to, op, argsJson, slot)` for the engine `handle`. Replaced at
+/// load like `engineReceiveInto` (binding_engine_raw.rs).
 #[napi(catch_unwind)]
 pub fn engine_ask(
     env: Env,
@@ -110,10 +131,22 @@ pub fn engine_ask(
     args_json: JsString,
     slot: u32,
 ) -> Result<String> {
+    ask_raw(env.raw(), handle, to.raw(), op, args_json.raw(), slot)
+}
+
+/// The body of `engineAsk`, on raw N-API values.
+pub(super) fn ask_raw(
+    env: sys::napi_env,
+    handle: u32,
+    to: sys::napi_value,
+    op: u32,
+    args_json: sys::napi_value,
+    slot: u32,
+) -> Result<String> {
     with_engine(handle, |core| {
         let mut buf = std::mem::take(&mut core.text);
-        let result = read_text(&env, &to, &mut buf).and_then(|to| {
-            let args = read_text(&env, &args_json, &mut buf)?;
+        let result = read_text(env, to, &mut buf).and_then(|to| {
+            let args = read_text(env, args_json, &mut buf)?;
             ask(core, text_at(&buf, to), op, text_at(&buf, args), slot)
         });
         trim_text(&mut buf);
@@ -127,7 +160,7 @@ pub fn engine_ask(
 pub fn engine_keep_answer(env: Env, handle: u32, id: JsString, slot: u32) -> Result<Option<u32>> {
     with_engine(handle, |core| {
         let mut buf = std::mem::take(&mut core.text);
-        let result = read_text(&env, &id, &mut buf)
+        let result = read_text(env.raw(), id.raw(), &mut buf)
             .map(|id| core.inner.keep_answer(text_at(&buf, id), slot));
         trim_text(&mut buf);
         core.text = buf;
@@ -135,14 +168,7 @@ pub fn engine_keep_answer(env: Env, handle: u32, id: JsString, slot: u32) -> Res
     })
 }
 
-fn receive_into(
-    core: &mut EngineCore,
-    text: &str,
-    mut meta: Uint32ArraySlice,
-) -> Result<Option<String>> {
-    // SAFETY: the array's memory stays put during this synchronous call
-    // and nothing else reads or writes it meanwhile.
-    let meta = unsafe { meta.as_mut() };
+fn receive_into(core: &mut EngineCore, text: &str, meta: &mut [u32]) -> Result<Option<String>> {
     if meta.len() < META_LEN {
         return Err(Error::from_reason(format!(
             "meta must hold {META_LEN} numbers"

@@ -22,7 +22,6 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use napi::bindgen_prelude::*;
-use napi::JsString;
 
 use super::binding_engine::BindingDelivery;
 use crate::protocol::Connection;
@@ -125,8 +124,8 @@ pub(super) fn borrow(core: &SharedCore) -> Result<RefMut<'_, EngineCore>> {
 /// instead of napi-rs's `String` conversion: a length query, a zeroed
 /// allocation, the copy, and a free after the call.
 pub(super) fn read_text(
-    env: &Env,
-    value: &JsString<'_>,
+    env: sys::napi_env,
+    value: sys::napi_value,
     buf: &mut Vec<u8>,
 ) -> Result<std::ops::Range<usize>> {
     let start = buf.len();
@@ -139,15 +138,16 @@ pub(super) fn read_text(
     // of `buf`, within its capacity; `set_len` covers only what it wrote,
     // which is UTF-8 (Node replaces lone surrogates).
     unsafe {
-        let env = env.raw();
-        let value = value.raw();
-        check_status!(sys::napi_get_value_string_utf8(
-            env,
-            value,
-            buf.as_mut_ptr().add(start).cast(),
-            room,
-            &mut written,
-        ))?;
+        check_status!(
+            sys::napi_get_value_string_utf8(
+                env,
+                value,
+                buf.as_mut_ptr().add(start).cast(),
+                room,
+                &mut written,
+            ),
+            "expected a string"
+        )?;
         // Node copies whole characters only, into room - 1 bytes: up to 3
         // bytes short of that, the text may have been cut short.
         if written + 4 >= room {

@@ -5,7 +5,7 @@
 //! the host's decoder.
 
 use napi::bindgen_prelude::*;
-use napi::JsString;
+use napi::{JsString, JsValue};
 use napi_derive::napi;
 
 use super::binding_engine::BindingEngine;
@@ -36,8 +36,8 @@ impl BindingEngine {
 pub fn engine_answer_head(env: Env, handle: u32, to: JsString) -> Result<String> {
     with_engine(handle, |core| {
         let mut buf = std::mem::take(&mut core.text);
-        let result =
-            read_text(&env, &to, &mut buf).map(|to| core.inner.answer_head(text_at(&buf, to)));
+        let result = read_text(env.raw(), to.raw(), &mut buf)
+            .map(|to| core.inner.answer_head(text_at(&buf, to)));
         trim_text(&mut buf);
         core.text = buf;
         result

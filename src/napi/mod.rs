@@ -7,6 +7,7 @@
 mod binding_engine;
 mod binding_engine_fast;
 mod binding_engine_handle;
+mod binding_engine_raw;
 mod binding_engine_text;
 mod binding_memory;
 mod binding_ws;
