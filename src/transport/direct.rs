@@ -188,6 +188,17 @@ impl Socket {
         self.stream.read().sock()?.try_clone()
     }
 
+    /// Whether received bytes wait in the socket, unread (a peek that
+    /// never blocks): when the host reads the socket, a busy host leaves
+    /// the peer's answers there, and the silence is then ours, not the peer's.
+    pub(crate) fn has_unread(&self) -> bool {
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        let stream = self.stream.read();
+        stream
+            .sock()
+            .is_ok_and(|sock| matches!(sock.peek(&mut byte), Ok(n) if n > 0))
+    }
+
     /// Registers the socket with the driver's runtime for writability only:
     /// the host reads it from now on (see `Stream::WriteOnly`). A flush
     /// waiting on the old registration is told to look again.

@@ -496,8 +496,12 @@ where
                 }
             }
             _ = sleep_until(pong_deadline.unwrap_or(far_future)), if pong_deadline.is_some() && !full => {
-                // The host's reader counts frames instead of this loop seeing them.
-                if host.is_some_and(|h| h.heard() != heard_at_ping) {
+                // The host's reader counts frames instead of this loop
+                // seeing them; bytes it has not read yet (its thread is busy)
+                // may hold the answer: the silence is then ours, so the
+                // keepalive starts over, as when a full inbox waits for the host.
+                let unread = || host.is_some() && socket.is_some_and(Socket::has_unread);
+                if host.is_some_and(|h| h.heard() != heard_at_ping) || unread() {
                     pong_deadline = None;
                     continue;
                 }

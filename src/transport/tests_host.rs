@@ -2,6 +2,8 @@
 //! played by a task on the test's runtime: what the JS thread does through
 //! src/napi/uv_reader.rs, without Node.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -187,5 +189,44 @@ async fn a_host_that_drops_its_reader_ends_the_link() {
     // The driver shut the socket down: the peer meets its end.
     let end = tokio::time::timeout(PATIENCE, raw.next()).await.unwrap();
     assert!(!matches!(end, Some(Ok(Message::Text(_)))), "{end:?}");
+    server.close(1001, "").await;
+}
+
+#[tokio::test]
+async fn a_busy_host_does_not_fail_the_keepalive_of_a_peer_that_answers() {
+    let keepalive = Config {
+        ping_interval: Some(Duration::from_millis(20)),
+        ping_timeout: Duration::from_millis(40),
+        ..hosted()
+    };
+    let (server, mut links, url) = server(keepalive).await;
+    let (raw, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    let remote = accept(&mut links).await;
+    // The peer answers every ping (tungstenite pongs as it reads)...
+    let (mut raw_sink, mut raw_stream) = raw.split();
+    let ended = Arc::new(AtomicBool::new(false));
+    let peer_saw_the_end = ended.clone();
+    tokio::spawn(async move {
+        // Reads on after a close frame too, so tungstenite answers it.
+        while let Some(Ok(message)) = raw_stream.next().await {
+            if message.is_close() {
+                peer_saw_the_end.store(true, Ordering::SeqCst);
+            }
+        }
+    });
+    // ...while the host claimed the reading and does not read (a busy JS
+    // thread): its pongs wait in the socket, and that is no timeout.
+    let reader = remote.link.host_reader().unwrap();
+    let waited = tokio::time::timeout(Duration::from_millis(300), remote.closed()).await;
+    assert!(
+        waited.is_err(),
+        "closed while the host was busy: {waited:?}"
+    );
+    assert!(!ended.load(Ordering::SeqCst), "the peer was closed on");
+    let mut read = poll_loop(reader);
+    raw_sink.send(Message::text("still here")).await.unwrap();
+    assert_eq!(next(&mut read).await, Ok("still here".into()));
     server.close(1001, "").await;
 }
