@@ -465,12 +465,9 @@ impl Direct {
             return;
         };
         let mut keys = Vec::new();
-        if self.masked {
-            keys.resize(frames.len() * 4, 0u8);
-            if getrandom::fill(&mut keys).is_err() {
-                // No entropy source: better no message than a predictable mask.
-                return;
-            }
+        if self.masked && !mask_keys(frames.len() * 4, &mut keys) {
+            // No entropy source: better no message than a predictable mask.
+            return;
         }
         let mut bytes = Vec::with_capacity(size);
         for (i, mut frame) in frames.enumerate() {
@@ -498,4 +495,33 @@ impl Direct {
             socket.start_closing();
         }
     }
+}
+
+thread_local! {
+    /// Random bytes from the OS not used yet, and how many are used: one
+    /// `getrandom` per 1,024 masks instead of one per batch (a syscall per
+    /// message on a sequential client). Each byte is used once.
+    static MASK_POOL: std::cell::RefCell<([u8; 4096], usize)> =
+        const { std::cell::RefCell::new(([0; 4096], 4096)) };
+}
+
+/// Appends `n` bytes of mask keys from the OS random source; false if it failed.
+fn mask_keys(n: usize, keys: &mut Vec<u8>) -> bool {
+    MASK_POOL.with(|pool| {
+        let (bytes, used) = &mut *pool.borrow_mut();
+        let mut left = n;
+        while left > 0 {
+            if *used == bytes.len() {
+                if getrandom::fill(bytes).is_err() {
+                    return false;
+                }
+                *used = 0;
+            }
+            let take = left.min(bytes.len() - *used);
+            keys.extend_from_slice(&bytes[*used..*used + take]);
+            *used += take;
+            left -= take;
+        }
+        true
+    })
 }

@@ -201,9 +201,11 @@ impl HostReader {
         let mut heard = false;
         while !self.finished {
             let discarding = self.share.phase.load(Ordering::SeqCst) == DISCARDING;
+            let mut short = false;
             let result = SCRATCH.with(|scratch| {
                 let mut scratch = scratch.borrow_mut();
                 let n = (&self.socket).read(&mut scratch[..])?;
+                short = n < scratch.len();
                 if !discarding {
                     self.decoder.feed(&scratch[..n]);
                 }
@@ -221,7 +223,10 @@ impl HostReader {
                         heard |= self.decode(&mut messages);
                     }
                     budget = budget.saturating_sub(n);
-                    if budget == 0 {
+                    // A short read emptied the socket: no second `recv` to
+                    // meet EAGAIN (one syscall per message saved); the poll
+                    // is level-triggered, so bytes arriving later wake it again.
+                    if budget == 0 || short {
                         break;
                     }
                 }
