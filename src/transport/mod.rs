@@ -61,6 +61,8 @@ pub struct Config {
     /// How long to wait for any frame after a ping before giving up on the
     /// peer; on ws://, also how long a peer may take none of the bytes
     /// queued for it (no ping is sent while bytes wait: it would queue behind them).
+    /// When the host reads the socket, bytes it has not read yet at the
+    /// deadline (its thread was busy) restart the wait instead.
     pub ping_timeout: Duration,
     /// How long a local close waits for the peer's closing handshake.
     pub close_timeout: Duration,
