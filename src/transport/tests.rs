@@ -85,6 +85,19 @@ pub(super) async fn server(config: Config) -> (Server, mpsc::UnboundedReceiver<L
     (server, links, url)
 }
 
+/// A bare tungstenite client, for what our own client never does, and the server's side of its link.
+pub(super) type Raw =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+pub(super) async fn raw_pair(config: Config) -> (Server, Raw, Watched) {
+    let (server, mut links, url) = server(config).await;
+    let (raw, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    let remote = accept(&mut links).await;
+    (server, raw, remote)
+}
+
 /// A server, our client connected to it, and the server's side of that link.
 async fn pair(config: Config) -> (Server, Watched, Watched) {
     let (server, mut links, url) = server(config.clone()).await;
@@ -234,11 +247,7 @@ async fn a_message_over_the_limit_closes_with_1009_and_smaller_ones_pass() {
 
 #[tokio::test]
 async fn binary_frames_are_read_as_utf8_or_refused_with_1007() {
-    let (server, mut links, url) = server(quick()).await;
-    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
-    let remote = accept(&mut links).await;
+    let (server, mut raw, remote) = raw_pair(quick()).await;
     raw.send(Message::binary("[\"ok\"]".as_bytes().to_vec()))
         .await
         .unwrap();
@@ -261,12 +270,8 @@ async fn a_silent_peer_fails_the_keepalive() {
         ping_timeout: Duration::from_millis(100),
         ..quick()
     };
-    let (server, mut links, url) = server(keepalive).await;
     // Never polled, so never answers a ping.
-    let (_silent, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
-    let remote = accept(&mut links).await;
+    let (server, _silent, remote) = raw_pair(keepalive).await;
     let closed = remote.closed().await;
     assert_eq!(closed.by, ClosedBy::Error);
     assert!(
@@ -524,11 +529,7 @@ async fn host_sends_queue_past_a_full_socket_and_keep_their_order() {
         ping_interval: Some(Duration::from_millis(5)),
         ..quick()
     };
-    let (server, mut links, url) = server(config).await;
-    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
-    let remote = accept(&mut links).await;
+    let (server, mut raw, remote) = raw_pair(config).await;
     let text = |i: usize| format!("{i:06}:{}", "x".repeat(8 << 10));
     let sender = remote.link.clone();
     let writer = std::thread::spawn(move || {
@@ -587,11 +588,7 @@ async fn backed_up(
         max_buffered_bytes: 64 << 10,
         ..config
     };
-    let (server, mut links, url) = server(config).await;
-    let (raw, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
-    let remote = accept(&mut links).await;
+    let (server, raw, remote) = raw_pair(config).await;
     let chunk = "y".repeat(256 << 10);
     let count = 64;
     remote

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::tests::{accept, server, Watched, PATIENCE};
+use super::tests::{raw_pair, Raw, Watched, PATIENCE};
 use super::*;
 
 /// Host reads on, and a close timeout far past the patience: a close that
@@ -66,15 +66,11 @@ async fn hosted_pair(
     config: Config,
 ) -> (
     Server,
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Raw,
     Watched,
     mpsc::UnboundedReceiver<Result<String, ReadState>>,
 ) {
-    let (server, mut links, url) = server(config).await;
-    let (raw, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
-    let remote = accept(&mut links).await;
+    let (server, raw, remote) = raw_pair(config).await;
     let reader = remote
         .link
         .host_reader()
@@ -173,11 +169,7 @@ async fn limits_and_refusals_end_the_link_with_their_codes() {
 #[tokio::test]
 async fn a_host_that_drops_its_reader_ends_the_link() {
     // What a terminating worker's cleanup hook does: the reader goes away.
-    let (server, mut links, url) = server(hosted()).await;
-    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
-    let remote = accept(&mut links).await;
+    let (server, mut raw, remote) = raw_pair(hosted()).await;
     drop(remote.link.host_reader().unwrap());
     let closed = remote.closed().await;
     assert_eq!((closed.by, closed.code), (ClosedBy::Error, 1006));
@@ -199,11 +191,7 @@ async fn a_busy_host_does_not_fail_the_keepalive_of_a_peer_that_answers() {
         ping_timeout: Duration::from_millis(40),
         ..hosted()
     };
-    let (server, mut links, url) = server(keepalive).await;
-    let (raw, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
-    let remote = accept(&mut links).await;
+    let (server, raw, remote) = raw_pair(keepalive).await;
     // The peer answers every ping (tungstenite pongs as it reads)...
     let (mut raw_sink, mut raw_stream) = raw.split();
     let ended = Arc::new(AtomicBool::new(false));
