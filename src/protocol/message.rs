@@ -270,6 +270,7 @@ pub fn release(ids: &[(String, u64)]) -> String {
 
 /// Appends `{id:count,…}`.
 fn push_counts(out: &mut String, ids: &[(String, u64)]) {
+    out.reserve(2 + ids.iter().map(|(id, _)| id.len() + 8).sum::<usize>());
     out.push('{');
     for (i, (id, count)) in ids.iter().enumerate() {
         if i > 0 {
@@ -277,9 +278,24 @@ fn push_counts(out: &mut String, ids: &[(String, u64)]) {
         }
         push_json_string(out, id);
         out.push(':');
-        out.push_str(&count.to_string());
+        push_decimal(out, *count);
     }
     out.push('}');
+}
+
+/// Appends `n` in decimal, without the temporary String of `to_string`.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|&d| d as char));
 }
 
 /// A missing `resolution` decodes as `undefined` in 0.6.1 (`decode(undefined)`).
@@ -388,7 +404,12 @@ pub fn push_json_string(out: &mut String, text: &str) {
 
 /// `{"type":"send","to":…,"from":…,"op":…,"args":…}`, 0.6.1's key order.
 pub fn send(to: &str, from: &str, op: &str, args_json: &str) -> String {
-    let mut out = String::with_capacity(64 + to.len() + from.len() + args_json.len());
+    send_with_room(to, from, op, args_json, 0)
+}
+
+/// [`send`] with room for `extra` more bytes.
+fn send_with_room(to: &str, from: &str, op: &str, args_json: &str, extra: usize) -> String {
+    let mut out = String::with_capacity(64 + to.len() + from.len() + args_json.len() + extra);
     out.push_str(r#"{"type":"send","to":"#);
     push_json_string(&mut out, to);
     out.push_str(r#","from":"#);
@@ -411,7 +432,9 @@ pub fn send_releasing(
     args_json: &str,
     ids: &[(String, u64)],
 ) -> String {
-    let mut out = send(to, from, op, args_json);
+    // Room for the release field, so the envelope is not moved to grow.
+    let room = 16 + ids.iter().map(|(id, _)| id.len() + 8).sum::<usize>();
+    let mut out = send_with_room(to, from, op, args_json, room);
     out.pop();
     out.push_str(r#","release":"#);
     push_counts(&mut out, ids);
@@ -456,6 +479,23 @@ mod tests {
 
     fn parse_ok(text: &str) -> Envelope<'_> {
         parse(text, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn release_counts_are_written_in_decimal() {
+        let ids = [
+            ("A".to_owned(), 0),
+            ("B".to_owned(), 7),
+            ("C".to_owned(), u64::MAX),
+        ];
+        assert_eq!(
+            release(&ids),
+            r#"{"type":"release","ids":{"A":0,"B":7,"C":18446744073709551615}}"#
+        );
+        assert_eq!(
+            send_releasing("", "Q", "post", "[]", &ids[1..2]),
+            r#"{"type":"send","to":"","from":"Q","op":"post","args":[],"release":{"B":7}}"#
+        );
     }
 
     #[test]
