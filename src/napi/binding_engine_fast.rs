@@ -14,7 +14,7 @@ use napi::{JsString, JsValue};
 use napi_derive::napi;
 
 use super::binding_engine::{ask, delivery, refused, BindingDelivery, BindingEngine};
-use super::binding_engine_handle::{read_text, text_at, trim_text, with_engine, EngineCore};
+use super::binding_engine_handle::{read_text, text_at, with_engine, with_text, EngineCore};
 use crate::protocol::{Connection, Delivery};
 
 /// Indexes into `meta` (mirrored in lib/receive.js).
@@ -101,12 +101,10 @@ pub(super) fn receive_into_raw(
     meta: &mut [u32],
 ) -> Result<Option<String>> {
     with_engine(handle, |core| {
-        let mut buf = std::mem::take(&mut core.text);
-        let result = read_text(env, text, &mut buf)
-            .and_then(|range| receive_into(core, text_at(&buf, range), meta));
-        trim_text(&mut buf);
-        core.text = buf;
-        result
+        with_text(core, |core, buf| {
+            read_text(env, text, buf)
+                .and_then(|range| receive_into(core, text_at(buf, range), meta))
+        })
     })
 }
 
@@ -144,14 +142,12 @@ pub(super) fn ask_raw(
     slot: u32,
 ) -> Result<String> {
     with_engine(handle, |core| {
-        let mut buf = std::mem::take(&mut core.text);
-        let result = read_text(env, to, &mut buf).and_then(|to| {
-            let args = read_text(env, args_json, &mut buf)?;
-            ask(core, text_at(&buf, to), op, text_at(&buf, args), slot)
-        });
-        trim_text(&mut buf);
-        core.text = buf;
-        result
+        with_text(core, |core, buf| {
+            read_text(env, to, buf).and_then(|to| {
+                let args = read_text(env, args_json, buf)?;
+                ask(core, text_at(buf, to), op, text_at(buf, args), slot)
+            })
+        })
     })
 }
 
@@ -159,12 +155,10 @@ pub(super) fn ask_raw(
 #[napi(catch_unwind)]
 pub fn engine_keep_answer(env: Env, handle: u32, id: JsString, slot: u32) -> Result<Option<u32>> {
     with_engine(handle, |core| {
-        let mut buf = std::mem::take(&mut core.text);
-        let result = read_text(env.raw(), id.raw(), &mut buf)
-            .map(|id| core.inner.keep_answer(text_at(&buf, id), slot));
-        trim_text(&mut buf);
-        core.text = buf;
-        result
+        with_text(core, |core, buf| {
+            read_text(env.raw(), id.raw(), buf)
+                .map(|id| core.inner.keep_answer(text_at(buf, id), slot))
+        })
     })
 }
 
@@ -192,31 +186,39 @@ fn receive_into(core: &mut EngineCore, text: &str, meta: &mut [u32]) -> Result<O
     meta[ANSWER_TO] = ABSENT;
     let mut owned_answer_to = None;
     let (kind, slot, op) = match core.inner.receive(text) {
-        Ok(Delivery::Call {
-            slot,
-            op,
-            args,
-            answer_to,
-            keep,
-        }) => {
-            if keep && offered != ABSENT {
-                keep_offered(&mut core.inner, &answer_to, offered, meta);
+        // A call, or a call to one of our pending questions (kind 6).
+        Ok(delivery @ (Delivery::Call { .. } | Delivery::CallQuestion { .. })) => {
+            let kind = if matches!(delivery, Delivery::Call { .. }) {
+                0
+            } else {
+                6
+            };
+            let (Delivery::Call {
+                slot,
+                op,
+                args,
+                answer_to,
+                keep,
             }
-            owned_answer_to = write_call(text, args.get(), answer_to, meta);
-            (0, slot, op as u32)
-        }
-        Ok(Delivery::CallQuestion {
-            slot,
-            op,
-            args,
-            answer_to,
-            keep,
-        }) => {
-            if keep && offered != ABSENT {
-                keep_offered(&mut core.inner, &answer_to, offered, meta);
-            }
-            owned_answer_to = write_call(text, args.get(), answer_to, meta);
-            (6, slot, op as u32)
+            | Delivery::CallQuestion {
+                slot,
+                op,
+                args,
+                answer_to,
+                keep,
+            }) = delivery
+            else {
+                unreachable!("matched as a call above")
+            };
+            owned_answer_to = call(
+                &mut core.inner,
+                text,
+                args.get(),
+                answer_to,
+                keep.then_some(offered),
+                meta,
+            );
+            (kind, slot, op as u32)
         }
         Ok(Delivery::Resolve { slot, resolution }) => {
             write_range(text, resolution.get(), &mut meta[PAYLOAD..]);
@@ -254,11 +256,23 @@ fn receive_into(core: &mut EngineCore, text: &str, meta: &mut [u32]) -> Result<O
     Ok(owned_answer_to)
 }
 
-/// Keeps the answer to `answer_to` in the host's `offered` slot; reports it in `meta`.
-fn keep_offered(inner: &mut Connection, answer_to: &str, offered: u32, meta: &mut [u32]) {
-    let replaced = inner.keep_answer(answer_to, offered);
-    meta[KEEP] = offered;
-    meta[REPLACED] = replaced.unwrap_or(ABSENT);
+/// A call (kind 0 or 6): its answer kept in the host's offered slot when
+/// the peer pipelines (`keep`: the slot, `ABSENT` when none was offered),
+/// then its ranges written (see `write_call`).
+fn call(
+    inner: &mut Connection,
+    text: &str,
+    args: &str,
+    answer_to: Cow<'_, str>,
+    keep: Option<u32>,
+    meta: &mut [u32],
+) -> Option<String> {
+    if let Some(offered) = keep.filter(|&slot| slot != ABSENT) {
+        let replaced = inner.keep_answer(&answer_to, offered);
+        meta[KEEP] = offered;
+        meta[REPLACED] = replaced.unwrap_or(ABSENT);
+    }
+    write_call(text, args, answer_to, meta)
 }
 
 /// Writes the ranges of a call's args and asker id; returns the id when it

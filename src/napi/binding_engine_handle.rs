@@ -183,10 +183,17 @@ pub(super) fn text_at(buf: &[u8], range: std::ops::Range<usize>) -> &str {
     unsafe { std::str::from_utf8_unchecked(&buf[range]) }
 }
 
-/// A buffer that grew for one large text is not kept.
-pub(super) fn trim_text(buf: &mut Vec<u8>) {
+/// Runs `f` with the engine and its text buffer (empty), which is kept
+/// for the next call unless it grew for one large text.
+pub(super) fn with_text<R>(
+    core: &mut EngineCore,
+    f: impl FnOnce(&mut EngineCore, &mut Vec<u8>) -> R,
+) -> R {
+    let mut buf = std::mem::take(&mut core.text);
+    let result = f(core, &mut buf);
     buf.clear();
-    if buf.capacity() > 64 * 1024 {
-        *buf = Vec::new();
+    if buf.capacity() <= 64 * 1024 {
+        core.text = buf;
     }
+    result
 }

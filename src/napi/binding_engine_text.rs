@@ -9,7 +9,7 @@ use napi::{JsString, JsValue};
 use napi_derive::napi;
 
 use super::binding_engine::BindingEngine;
-use super::binding_engine_handle::{read_text, text_at, trim_text, with_engine};
+use super::binding_engine_handle::{read_text, text_at, with_engine, with_text};
 
 #[napi]
 impl BindingEngine {
@@ -35,11 +35,8 @@ impl BindingEngine {
 #[napi(catch_unwind)]
 pub fn engine_answer_head(env: Env, handle: u32, to: JsString) -> Result<String> {
     with_engine(handle, |core| {
-        let mut buf = std::mem::take(&mut core.text);
-        let result = read_text(env.raw(), to.raw(), &mut buf)
-            .map(|to| core.inner.answer_head(text_at(&buf, to)));
-        trim_text(&mut buf);
-        core.text = buf;
-        result
+        with_text(core, |core, buf| {
+            read_text(env.raw(), to.raw(), buf).map(|to| core.inner.answer_head(text_at(buf, to)))
+        })
     })
 }
