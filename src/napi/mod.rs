@@ -2,11 +2,15 @@
 //! that wraps the sans-IO [`crate::protocol::Connection`] and is called
 //! synchronously from the JS thread: an in-process port (MessagePort, worker)
 //! delivers on that thread anyway, and a sync napi call (~0.1 µs) is far
-//! cheaper than a hop to another thread and back (~55 µs here).
+//! cheaper than a hop to another thread and back (~55 µs here). The
+//! crossings of every message are plain functions taking the engine's
+//! handle (binding_engine_handle.rs says why).
 
 mod binding_engine;
 mod binding_engine_fast;
 mod binding_engine_handle;
+// Holds the crate's #[napi(module_exports)] hook: napi-rs keeps only one, so
+// another one would silently replace it (add to that function instead).
 mod binding_engine_raw;
 mod binding_engine_text;
 mod binding_memory;
