@@ -8,8 +8,13 @@
 
 const test = require('ava');
 const Q = require('q');
+const v8 = require('v8');
+const vm = require('vm');
 const { MessageChannel } = require('worker_threads');
 const { open } = require('..');
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
 
 function pair(local, extensions) {
     const { port1, port2 } = new MessageChannel();
@@ -79,4 +84,28 @@ test('a rejected answer handled by an await raises no unhandledRejection', async
     process.off('unhandledRejection', onUnhandled);
     t.deepEqual(unhandled, []);
     close();
+});
+
+test('with pipelining, a call dropped unawaited is cancelled once collected, one awaited at once or later is not', async (t) => {
+    const { port1, port2 } = new MessageChannel();
+    const server = open(port1, { park: () => Q.defer().promise, add: (a, b) => a + b });
+    const client = open(port2, undefined);
+    t.is(await client.remote.invoke('add', 1, 1), 2); // the hellos are in
+    t.true(client.peerHas('pipeline'));
+    const kept = client.remote.invoke('park'); // held and awaited later: never cancelled
+    (() => {
+        client.remote.invoke('park'); // dropped at once
+    })();
+    await Q.delay(10);
+    const settled = kept.then(() => 'answered', () => 'rejected');
+    for (let i = 0; i < 100 && client.stats().questions > 1; i++) {
+        gc();
+        await Q.delay(10);
+    }
+    t.is(client.stats().questions, 1, 'the dropped call is cancelled, the held one is not');
+    t.is(await client.remote.invoke('add', 2, 2), 4);
+    t.is(client.stats().questions, 1);
+    client.close();
+    server.close();
+    t.is(await settled, 'rejected'); // by the close
 });

@@ -55,6 +55,7 @@ function Question(pipe, pipelining) {
   // The envelope that asked it, or the question id: see lib/extensions/session.js.
   this.asked = null;
   this.watched = false;
+  this.registered = false; // with the cancellation registry (lib/extensions/session.js)
   this.timer = null;
   this.pipelined = undefined; // the question id once pipelined to (lib/extensions/embargo.js)
   // Messages `dispatch` has scheduled for a Q tick and not yet queued: a
