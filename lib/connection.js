@@ -6,8 +6,7 @@
 // are kept in `slots`, addressed by the slot numbers the engine hands back.
 
 const Q = require("q");
-const binding = require("../binding.js");
-const { Engine, engineAsk } = binding;
+const { Engine, engineAsk } = require("../binding.js");
 const { makeCodec, DEFAULT_MAX_DEPTH } = require("./qson");
 const { adaptPort } = require("./ports");
 const { FarReference, unwrapFarReference } = require("./far-reference");
