@@ -6,11 +6,13 @@
 // socket is an ordinary port for lib/connection.js, so the protocol engine
 // and everything above it are the same as over any other port.
 //
-// Crossing the bridge is batched: every text sent in one JS tick goes to Rust
-// in one call (flushed from a microtask), written from this thread on ws://.
+// Crossing the bridge: on ws:// each text is written at once from this
+// thread (lib/batch.js has gathered a tick's envelopes already); on wss://
+// every text sent in one JS tick goes to the tokio thread in one call.
 // Received texts come back in one callback per read: on ws:// this thread
-// reads the socket itself from its event loop (src/napi/uv_reader.rs); on
-// wss:// the tokio thread reads and wakes this one with every text received
+// reads the socket itself from its event loop (src/napi/uv_reader.rs) and
+// gets the text read (an array when a read brought several); on wss:// the
+// tokio thread reads and wakes this one with a batch of every text received
 // meanwhile (src/napi/binding_ws.rs).
 
 const { EventEmitter } = require("events");
@@ -19,6 +21,8 @@ const { open } = require("./connection");
 const { NATIVE_PORT } = require("./ports/native");
 
 const GOING_AWAY = 1001;
+// Flushes over wss:// are reactions to this (see NativePort.send).
+const SETTLED = Promise.resolve();
 
 /** The options the Rust side reads, picked from a connection's options. */
 function socketOptions(options) {
@@ -55,6 +59,8 @@ class NativePort {
   constructor(socket) {
     this[NATIVE_PORT] = true;
     this.socket = socket;
+    // ws://: `send` writes from this thread; wss://: it wakes the tokio thread.
+    this.direct = socket.writesDirectly === true;
     this.outbox = [];
     this.sink = null;
     this.onerror = null;
@@ -79,32 +85,44 @@ class NativePort {
 
   // Runs on the JS thread from a threadsafe function or the socket's poll:
   // nothing should escape it (from the poll it would go to `report`, from a
-  // threadsafe function it would be an uncaught exception). After a batch
-  // from the threadsafe function the next one is allowed from setImmediate,
-  // after timers and other I/O had their turn: under a flood, batches would
-  // otherwise follow each other within one event-loop turn and starve
-  // everything else (the Rust side stops reading the socket meanwhile once
-  // 1 MiB waits, so memory stays bounded too). A polled batch needs no
+  // threadsafe function it would be an uncaught exception). A read on this
+  // thread (ws://) brings one text, or an array of texts, and needs no
   // rearm: the event loop polls the socket once per turn, and each read
-  // takes at most 256 KiB.
-  receive(batch) {
-    if (batch.closed) this.ended = true;
-    else if (!batch.polled) setImmediate(this.rearm);
-    for (const text of batch.messages) {
+  // takes at most 256 KiB. A batch object comes from the threadsafe
+  // function (wss://, and the end of every connection); the next one is
+  // allowed from setImmediate, after timers and other I/O had their turn:
+  // under a flood, batches would otherwise follow each other within one
+  // event-loop turn and starve everything else (the Rust side stops
+  // reading the socket meanwhile once 1 MiB waits, so memory stays
+  // bounded too).
+  receive(delivery) {
+    if (typeof delivery === "string") {
+      this.message(delivery);
+      return;
+    }
+    if (Array.isArray(delivery)) {
+      for (const text of delivery) this.message(text);
+      return;
+    }
+    if (delivery.closed) this.ended = true;
+    else setImmediate(this.rearm);
+    for (const text of delivery.messages) this.message(text);
+    if (delivery.closed) {
+      this.done = true;
+      this.outbox = [];
       try {
-        this.sink.message(text);
+        this.sink.closed(closedError(delivery.closed));
       } catch (error) {
         this.report(error);
       }
     }
-    if (batch.closed) {
-      this.done = true;
-      this.outbox = [];
-      try {
-        this.sink.closed(closedError(batch.closed));
-      } catch (error) {
-        this.report(error);
-      }
+  }
+
+  message(text) {
+    try {
+      this.sink.message(text);
+    } catch (error) {
+      this.report(error);
     }
   }
 
@@ -123,16 +141,30 @@ class NativePort {
     warn(error);
   }
 
+  // On ws:// a text is written at once, from this thread (one crossing
+  // and one `send(2)`, as `ws` does): lib/batch.js has already gathered
+  // the tick's envelopes for a peer that takes batches, and a second
+  // deferral here cost ~3,000 instructions per message (callgrind). On
+  // wss:// a send is a command to the tokio thread, which it would wake:
+  // the tick's texts go together from a promise reaction (a microtask
+  // without queueMicrotask's AsyncResource).
   send(text) {
     if (this.done) return;
-    if (this.outbox.push(text) === 1) queueMicrotask(this.flush);
+    if (this.direct) this.socket.sendText(text);
+    else if (this.outbox.push(text) === 1) SETTLED.then(this.flush);
   }
 
+  // A throw from a reaction would be an unhandled rejection: reported instead.
   flush() {
-    if (this.outbox.length === 0) return;
     const texts = this.outbox;
+    if (texts.length === 0) return;
     this.outbox = [];
-    this.socket.send(texts);
+    try {
+      if (texts.length === 1) this.socket.sendText(texts[0]);
+      else this.socket.send(texts);
+    } catch (error) {
+      this.report(error);
+    }
   }
 
   /** Sends what is batched, then starts the closing handshake. */

@@ -5,7 +5,7 @@
 //! Crossing the bridge: JS hands a batch of texts to `send` (one call per JS
 //! tick, see lib/native.js). Inbound on ws://, the JS thread reads the
 //! socket itself (`uv_reader`) and calls the JS callback with what each
-//! read brought (`polled: true`); the link's waker is left only the end of
+//! read brought (a text, or an array of texts); the link's waker is left only the end of
 //! the connection and, over wss://, every message: it queues ONE call of the
 //! JS callback, which drains everything received by the time it runs, and
 //! JS calls `rearm` once it has handled that batch.
@@ -62,9 +62,13 @@ pub struct BindingWsBatch {
     pub messages: Vec<String>,
     /// Set once, in the last call, after the last message.
     pub closed: Option<BindingWsClosed>,
-    /// Set when the JS thread read these itself: no `rearm` is expected.
-    pub polled: Option<bool>,
 }
+
+/// What the JS callback of `WsConnection.start` receives: from a read on
+/// the JS thread (ws://) the one text read or the texts read, after which
+/// no `rearm` is expected; from the threadsafe function a batch, after
+/// which JS calls `rearm`.
+pub type BindingWsDelivery = Either3<String, Vec<String>, BindingWsBatch>;
 
 /// The peer, as the handshake described it.
 #[napi(object)]
@@ -178,7 +182,7 @@ impl BindingWsConnection {
     pub fn start(
         &self,
         env: Env,
-        on_batch: Function<BindingWsBatch, ()>,
+        on_batch: Function<BindingWsDelivery, ()>,
         on_error: Option<Function>,
     ) -> Result<()> {
         let reader = match self.link.host_reader() {
@@ -192,7 +196,7 @@ impl BindingWsConnection {
         };
         *self.reader.lock() = reader.clone();
         let drainer = self.link.clone();
-        let callback: ThreadsafeFunction<(), (), BindingWsBatch, Status, false> = on_batch
+        let callback: ThreadsafeFunction<(), (), BindingWsDelivery, Status, false> = on_batch
             .build_threadsafe_function::<()>()
             .callee_handled::<false>()
             .build_callback(move |_| {
@@ -204,11 +208,10 @@ impl BindingWsConnection {
                         reader.stop();
                     }
                 }
-                Ok(BindingWsBatch {
+                Ok(Either3::C(BindingWsBatch {
                     messages: drained.messages,
                     closed: drained.closed.map(closed),
-                    polled: None,
-                })
+                }))
             })?;
         self.link.set_waker(Box::new(move || {
             callback.call((), ThreadsafeFunctionCallMode::NonBlocking);
@@ -235,11 +238,24 @@ impl BindingWsConnection {
         self.link.send(texts);
     }
 
+    /// Sends one text, as `send([text])` does, without the array crossing.
+    #[napi]
+    pub fn send_text(&self, text: String) {
+        self.link.send(vec![text]);
+    }
+
     /// Starts the closing handshake (code 1000 unless given: 1000, or 3000-4999).
     #[napi]
     pub fn close(&self, code: Option<u32>, reason: Option<String>) {
         self.link
             .close(close_code(code, 1000), reason.as_deref().unwrap_or(""));
+    }
+
+    /// Whether `send` writes from this thread (ws://): JS then sends each
+    /// text at once instead of gathering a tick's texts (see lib/native.js).
+    #[napi(getter)]
+    pub fn writes_directly(&self) -> bool {
+        self.link.writes_directly()
     }
 
     /// Bytes sent and not yet taken by the socket (ws://; 0 over wss://).

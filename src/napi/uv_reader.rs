@@ -92,9 +92,10 @@ fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
 }
 
 impl UvReader {
-    /// Starts polling `reader`'s descriptor in `env`'s event loop; each
-    /// batch of messages goes to `on_batch({messages, polled: true})`, an
-    /// exception from it to `on_error(exception)` if given.
+    /// Starts polling `reader`'s descriptor in `env`'s event loop; what
+    /// each read brings goes to `on_batch(text)` (one message) or
+    /// `on_batch([text, ...])` (several), an exception from it to
+    /// `on_error(exception)` if given.
     pub(crate) fn start(
         env: sys::napi_env,
         reader: HostReader,
@@ -214,7 +215,10 @@ impl Polled {
         }
     }
 
-    /// Calls JS with `{messages, polled: true}` (see the module docs).
+    /// Calls JS with the one text read, or an array of the texts when a
+    /// read brought several (see the module docs): no batch object and no
+    /// array for the usual single message (lib/native.js tells these from
+    /// the threadsafe function's batch object by their type).
     fn deliver(&self, messages: Vec<String>) {
         let env = self.env;
         // SAFETY: on the JS thread of `env`, inside a handle scope.
@@ -223,25 +227,18 @@ impl Polled {
             if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
                 return;
             }
-            let mut batch = ptr::null_mut();
-            let mut array = ptr::null_mut();
-            let mut yes = ptr::null_mut();
-            sys::napi_create_object(env, &mut batch);
-            sys::napi_create_array_with_length(env, messages.len(), &mut array);
-            for (i, text) in messages.iter().enumerate() {
-                let mut value = ptr::null_mut();
-                sys::napi_create_string_utf8(
-                    env,
-                    text.as_ptr().cast(),
-                    text.len() as isize,
-                    &mut value,
-                );
-                sys::napi_set_element(env, array, i as u32, value);
+            let mut argument = ptr::null_mut();
+            if let [text] = messages.as_slice() {
+                string(env, text, &mut argument);
+            } else {
+                sys::napi_create_array_with_length(env, messages.len(), &mut argument);
+                for (i, text) in messages.iter().enumerate() {
+                    let mut value = ptr::null_mut();
+                    string(env, text, &mut value);
+                    sys::napi_set_element(env, argument, i as u32, value);
+                }
             }
-            sys::napi_set_named_property(env, batch, c"messages".as_ptr(), array);
-            sys::napi_get_boolean(env, true, &mut yes);
-            sys::napi_set_named_property(env, batch, c"polled".as_ptr(), yes);
-            if let Some(exception) = self.call(self.on_batch, batch) {
+            if let Some(exception) = self.call(self.on_batch, argument) {
                 if !self.on_error.is_null() {
                     // A failing error callback has nowhere left to report to.
                     self.call(self.on_error, exception);
@@ -332,6 +329,14 @@ impl Polled {
 /// `handle` is an initialised poll handle whose data `start` set.
 unsafe fn shared<'a>(handle: *mut c_void) -> &'a UvReader {
     &**handle.cast::<*const UvReader>()
+}
+
+/// A JS string of `text` in `value`.
+///
+/// # Safety
+/// On the JS thread of `env`, inside a handle scope.
+unsafe fn string(env: sys::napi_env, text: &str, value: &mut sys::napi_value) {
+    sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, value);
 }
 
 unsafe extern "C" fn on_readable(handle: *mut c_void, _status: c_int, _events: c_int) {

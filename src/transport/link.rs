@@ -197,6 +197,13 @@ impl Link {
         }
     }
 
+    /// Whether [`Link::send`] writes from the calling thread (ws://), so
+    /// that a host gains nothing by gathering texts before sending them;
+    /// over wss:// each send is a command to the driver (and a wake-up).
+    pub fn writes_directly(&self) -> bool {
+        self.direct.is_some()
+    }
+
     /// Starts the closing handshake with `code` and `reason` (truncated to
     /// the 123 bytes a close frame allows). Later sends are dropped.
     pub fn close(&self, code: u16, reason: &str) {
