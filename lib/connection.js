@@ -10,7 +10,7 @@ const { Engine, engineAsk } = require("../binding.js");
 const { makeCodec, DEFAULT_MAX_DEPTH } = require("./qson");
 const { adaptPort } = require("./ports");
 const { FarReference, unwrapFarReference } = require("./far-reference");
-const { dispatchLocal } = require("./dispatch");
+const { dispatchLocal, dispatchPlain, NOT_PLAIN } = require("./dispatch");
 const { makeReceive } = require("./receive");
 const { batchOutbound, splitBatches } = require("./batch");
 const { makeTracer, connectionName, describe } = require("./trace");
@@ -304,18 +304,22 @@ function open(port, local, options) {
   // has released it the response is no longer sent.
   function answerCall(call, target, answer) {
     let response;
+    let value = NOT_PLAIN;
     try {
       const args = codec.decodeText(call.payload, call.revival);
-      response = dispatchLocal(target, OP_NAMES[call.op], args, options);
+      const op = OP_NAMES[call.op];
+      value = dispatchPlain(target, op, args, options);
+      if (value === NOT_PLAIN) response = dispatchLocal(target, op, args, options);
+      else if (Q.isPromiseAlike(value)) response = Q(value);
     } catch (error) {
       response = Q.reject(error);
     }
     // Fast path: a method that returned a plain value is answered now rather
-    // than from a Q callback a tick later, saving a deferred per call.
-    const state = response.inspect();
-    if (state.state === "fulfilled") {
-      if (answer) answer.settle(state.value);
-      if (!answer || !answer.cancelled) transmitResolution(call, state.value);
+    // than from a Q callback a tick later, and without a Q promise for it.
+    if (response === undefined || response.isFulfilled()) {
+      if (response !== undefined) value = response.inspect().value;
+      if (answer) answer.settle(value);
+      if (!answer || !answer.cancelled) transmitResolution(call, value);
       return;
     }
     response.then(

@@ -28,6 +28,25 @@ function dispatchLocal(target, op, args, options) {
   return guardedDispatch(target, op, args);
 }
 
+/** What `dispatchPlain` returns when it did not apply the operation. */
+const NOT_PLAIN = Symbol("not plain");
+
+/**
+ * The synchronous case of `dispatchLocal`, which answers most calls without a
+ * Q promise per result: under the guard, on a target that is neither a
+ * promise, a thenable nor a FarReference, applies the operation now and
+ * returns its result (possibly itself a promise or thenable, which the
+ * caller coerces with Q), or throws its error. Returns NOT_PLAIN, having done
+ * nothing, for any other target or with `guard: false`; the caller then uses
+ * `dispatchLocal`, so an operation is never applied twice.
+ */
+function dispatchPlain(target, op, args, options) {
+  if (options && options.guard === false) return NOT_PLAIN;
+  if (target instanceof FarReference || Q.isPromiseAlike(target)) return NOT_PLAIN;
+  if (!Array.isArray(args)) throw new TypeError("operation arguments must be an array");
+  return applyOperation(target, op, args);
+}
+
 function guardedDispatch(target, op, args) {
   if (target instanceof FarReference) return target.dispatch(op, args);
   if (Q.isPromise(target)) {
@@ -92,4 +111,4 @@ function argumentList(args) {
   return args;
 }
 
-module.exports = { dispatchLocal };
+module.exports = { dispatchLocal, dispatchPlain, NOT_PLAIN };
