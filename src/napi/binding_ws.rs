@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::JsValue;
+use napi::{JsString, JsValue};
 use napi_derive::napi;
 use parking_lot::Mutex;
 
@@ -238,10 +238,25 @@ impl BindingWsConnection {
         self.link.send(texts);
     }
 
-    /// Sends one text, as `send([text])` does, without the array crossing.
+    /// Sends one text, as `send([text])` does, without the array crossing:
+    /// on ws:// its UTF-8 is written by V8 straight into the frame.
     #[napi]
-    pub fn send_text(&self, text: String) {
-        self.link.send(vec![text]);
+    pub fn send_text(&self, env: Env, text: JsString) -> Result<()> {
+        let (env, value) = (env.raw(), text.raw());
+        let mut len = 0;
+        // SAFETY: N-API calls on this call's env with a live string value.
+        check_status!(unsafe {
+            sys::napi_get_value_string_utf8(env, value, std::ptr::null_mut(), 0, &mut len)
+        })?;
+        self.link.send_text_with(len, |buf| {
+            let mut written = 0;
+            // SAFETY: `buf` has `len + 1` bytes, as napi wants for the NUL.
+            let status = unsafe {
+                sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), buf.len(), &mut written)
+            };
+            if status == sys::Status::napi_ok { written } else { 0 }
+        });
+        Ok(())
     }
 
     /// Starts the closing handshake (code 1000 unless given: 1000, or 3000-4999).

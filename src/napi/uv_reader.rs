@@ -331,12 +331,19 @@ unsafe fn shared<'a>(handle: *mut c_void) -> &'a UvReader {
     &**handle.cast::<*const UvReader>()
 }
 
-/// A JS string of `text` in `value`.
+/// A JS string of `text` in `value`. ASCII text (envelopes usually are) is
+/// made as Latin-1, a plain copy, rather than decoded as UTF-8.
 ///
 /// # Safety
 /// On the JS thread of `env`, inside a handle scope.
 unsafe fn string(env: sys::napi_env, text: &str, value: &mut sys::napi_value) {
-    sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, value);
+    let (bytes, len) = (text.as_ptr().cast(), text.len() as isize);
+    if text.is_ascii() {
+        // ASCII is valid Latin-1, with the same bytes.
+        sys::napi_create_string_latin1(env, bytes, len, value);
+    } else {
+        sys::napi_create_string_utf8(env, bytes, len, value);
+    }
 }
 
 unsafe extern "C" fn on_readable(handle: *mut c_void, _status: c_int, _events: c_int) {

@@ -452,6 +452,57 @@ impl Direct {
         self.write(frames, size);
     }
 
+    /// Frames one text of `len` UTF-8 bytes, which `fill` writes into the
+    /// slice it is given (`len + 1` bytes long, room for a C string's NUL)
+    /// and returns the count of, and writes the frame: as [`Direct::send`]
+    /// for one text, without allocating (the frame is built in a buffer
+    /// kept per host thread, its header in front of the payload).
+    pub(crate) fn send_text_with(&self, len: usize, fill: impl FnOnce(&mut [u8]) -> usize) {
+        let Some(socket) = self.socket.upgrade() else {
+            return;
+        };
+        let mut key = [0u8; 4];
+        if self.masked && !mask_key(&mut key) {
+            // No entropy source: better no message than a predictable mask.
+            return;
+        }
+        FRAME.with(|frame| {
+            let mut buf = frame.borrow_mut();
+            buf.clear();
+            buf.resize(HEADER_ROOM + len + 1, 0);
+            let n = fill(&mut buf[HEADER_ROOM..]).min(len);
+            let mut header = [0u8; HEADER_ROOM];
+            header[0] = 0x81; // FIN, text
+            let mask_bit = if self.masked { 0x80 } else { 0 };
+            let mut h = if n < 126 {
+                header[1] = mask_bit | n as u8;
+                2
+            } else if n <= 0xFFFF {
+                header[1] = mask_bit | 126;
+                header[2..4].copy_from_slice(&(n as u16).to_be_bytes());
+                4
+            } else {
+                header[1] = mask_bit | 127;
+                header[2..10].copy_from_slice(&(n as u64).to_be_bytes());
+                10
+            };
+            if self.masked {
+                header[h..h + 4].copy_from_slice(&key);
+                h += 4;
+                for (i, byte) in buf[HEADER_ROOM..HEADER_ROOM + n].iter_mut().enumerate() {
+                    *byte ^= key[i & 3];
+                }
+            }
+            let start = HEADER_ROOM - h;
+            buf[start..HEADER_ROOM].copy_from_slice(&header[..h]);
+            socket.write_or_queue(&buf[start..HEADER_ROOM + n]);
+            // A rare large message does not keep its buffer.
+            if buf.capacity() > FRAME_KEPT {
+                *buf = Vec::new();
+            }
+        });
+    }
+
     /// Answers a ping (from the host's reader, see `host_read`).
     pub(crate) fn pong(&self, payload: Vec<u8>) {
         let size = payload.len() + 14;
@@ -503,6 +554,34 @@ thread_local! {
     /// message on a sequential client). Each byte is used once.
     static MASK_POOL: std::cell::RefCell<([u8; 4096], usize)> =
         const { std::cell::RefCell::new(([0; 4096], 4096)) };
+}
+
+/// Room before a framed text's payload for the longest header: 2 bytes, 8
+/// of length, 4 of mask key.
+const HEADER_ROOM: usize = 14;
+/// Capacity of the framing buffer kept between sends.
+const FRAME_KEPT: usize = 64 << 10;
+
+thread_local! {
+    /// Where `Direct::send_text_with` frames a text: one buffer per host thread.
+    static FRAME: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One mask key from the pool of OS random bytes; false if the source failed.
+fn mask_key(key: &mut [u8; 4]) -> bool {
+    MASK_POOL.with(|pool| {
+        let (bytes, used) = &mut *pool.borrow_mut();
+        // The pool's size is a multiple of 4: a key never straddles a refill.
+        if *used + 4 > bytes.len() {
+            if getrandom::fill(bytes).is_err() {
+                return false;
+            }
+            *used = 0;
+        }
+        key.copy_from_slice(&bytes[*used..*used + 4]);
+        *used += 4;
+        true
+    })
 }
 
 /// Appends `n` bytes of mask keys from the OS random source; false if it failed.

@@ -197,6 +197,25 @@ impl Link {
         }
     }
 
+    /// Sends one text of `len` UTF-8 bytes that `fill` writes into the
+    /// slice it is given (`len + 1` bytes) and returns the count of: on
+    /// plain TCP framed and written without allocating, else as
+    /// [`Link::send`] of that text.
+    pub fn send_text_with(&self, len: usize, fill: impl FnOnce(&mut [u8]) -> usize) {
+        match &self.direct {
+            Some(direct) => direct.send_text_with(len, fill),
+            None => {
+                let mut bytes = vec![0; len + 1];
+                let n = fill(&mut bytes).min(len);
+                bytes.truncate(n);
+                // `fill` writes UTF-8; anything else is not sent.
+                if let Ok(text) = String::from_utf8(bytes) {
+                    self.send(vec![text]);
+                }
+            }
+        }
+    }
+
     /// Whether [`Link::send`] writes from the calling thread (ws://), so
     /// that a host gains nothing by gathering texts before sending them;
     /// over wss:// each send is a command to the driver (and a wake-up).
