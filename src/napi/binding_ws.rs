@@ -243,12 +243,14 @@ impl BindingWsConnection {
     #[napi]
     pub fn send_text(&self, env: Env, text: JsString) -> Result<()> {
         let (env, value) = (env.raw(), text.raw());
-        let mut len = 0;
+        let mut units = 0;
         // SAFETY: N-API calls on this call's env with a live string value.
+        // Its length in UTF-16 units is known without a walk (its UTF-8
+        // length is not): each unit takes at most 3 bytes of UTF-8.
         check_status!(unsafe {
-            sys::napi_get_value_string_utf8(env, value, std::ptr::null_mut(), 0, &mut len)
+            sys::napi_get_value_string_utf16(env, value, std::ptr::null_mut(), 0, &mut units)
         })?;
-        self.link.send_text_with(len, |buf| {
+        self.link.send_text_with(units * 3, |buf| {
             let mut written = 0;
             // SAFETY: `buf` has `len + 1` bytes, as napi wants for the NUL.
             let status = unsafe {

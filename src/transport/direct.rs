@@ -452,11 +452,12 @@ impl Direct {
         self.write(frames, size);
     }
 
-    /// Frames one text of `len` UTF-8 bytes, which `fill` writes into the
-    /// slice it is given (`len + 1` bytes long, room for a C string's NUL)
-    /// and returns the count of, and writes the frame: as [`Direct::send`]
-    /// for one text, without allocating (the frame is built in a buffer
-    /// kept per host thread, its header in front of the payload).
+    /// Frames one text of at most `len` UTF-8 bytes, which `fill` writes
+    /// into the slice it is given (at least `len + 1` bytes long, room for
+    /// a C string's NUL) and returns the count of, and writes the frame: as
+    /// [`Direct::send`] for one text, without allocating (the frame is
+    /// built in a buffer kept per host thread, its header in front of the
+    /// payload, which is why the length may be known only once written).
     pub(crate) fn send_text_with(&self, len: usize, fill: impl FnOnce(&mut [u8]) -> usize) {
         let Some(socket) = self.socket.upgrade() else {
             return;
@@ -468,8 +469,10 @@ impl Direct {
         }
         FRAME.with(|frame| {
             let mut buf = frame.borrow_mut();
-            buf.clear();
-            buf.resize(HEADER_ROOM + len + 1, 0);
+            // Zeroed only where it grows: `fill` overwrites what it counts.
+            if buf.len() < HEADER_ROOM + len + 1 {
+                buf.resize(HEADER_ROOM + len + 1, 0);
+            }
             let n = fill(&mut buf[HEADER_ROOM..]).min(len);
             let mut header = [0u8; HEADER_ROOM];
             header[0] = 0x81; // FIN, text

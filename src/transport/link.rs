@@ -197,8 +197,8 @@ impl Link {
         }
     }
 
-    /// Sends one text of `len` UTF-8 bytes that `fill` writes into the
-    /// slice it is given (`len + 1` bytes) and returns the count of: on
+    /// Sends one text of at most `len` UTF-8 bytes that `fill` writes into
+    /// the slice it is given (`len + 1` bytes or more) and returns the count of: on
     /// plain TCP framed and written without allocating, else as
     /// [`Link::send`] of that text.
     pub fn send_text_with(&self, len: usize, fill: impl FnOnce(&mut [u8]) -> usize) {
