@@ -95,7 +95,7 @@ unsafe extern "C" fn ask_callback(
 
 /// A JS string of `text`. ASCII text (envelopes usually are) is made as
 /// Latin-1, a plain copy, rather than decoded as UTF-8 (~half the cost).
-unsafe fn js_string(env: sys::napi_env, text: &str) -> Result<sys::napi_value> {
+pub(crate) unsafe fn js_string(env: sys::napi_env, text: &str) -> Result<sys::napi_value> {
     let mut value = ptr::null_mut();
     // SAFETY: N-API calls on the env of this call; ASCII is valid Latin-1.
     unsafe {

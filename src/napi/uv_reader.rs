@@ -31,6 +31,7 @@ use std::sync::Arc;
 use napi::sys;
 use parking_lot::Mutex;
 
+use super::binding_engine_raw::js_string;
 use crate::transport::{HostReader, ReadState};
 
 // libuv's own symbols, exported by Node (napi-sys declares only the loop).
@@ -331,18 +332,14 @@ unsafe fn shared<'a>(handle: *mut c_void) -> &'a UvReader {
     &**handle.cast::<*const UvReader>()
 }
 
-/// A JS string of `text` in `value`. ASCII text (envelopes usually are) is
-/// made as Latin-1, a plain copy, rather than decoded as UTF-8.
+/// A JS string of `text` in `value` (binding_engine_raw.rs's `js_string`);
+/// left null if N-API refuses, as every call in this callback is unchecked.
 ///
 /// # Safety
 /// On the JS thread of `env`, inside a handle scope.
 unsafe fn string(env: sys::napi_env, text: &str, value: &mut sys::napi_value) {
-    let (bytes, len) = (text.as_ptr().cast(), text.len() as isize);
-    if text.is_ascii() {
-        // ASCII is valid Latin-1, with the same bytes.
-        sys::napi_create_string_latin1(env, bytes, len, value);
-    } else {
-        sys::napi_create_string_utf8(env, bytes, len, value);
+    if let Ok(made) = js_string(env, text) {
+        *value = made;
     }
 }
 
