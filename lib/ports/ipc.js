@@ -12,6 +12,9 @@
 // loaded 2-core machine the exit was seen more than 50 ms after the disconnect.
 var DISCONNECT_THEN_EXIT_MS = 250;
 
+// Write errors that mean the child's end of the channel is gone.
+var BROKEN_CHANNEL = ['EPIPE', 'ECONNRESET', 'ERR_IPC_CHANNEL_CLOSED'];
+
 function exitError(code, signal) {
     return new Error(signal ?
         'child process killed by ' + signal :
@@ -42,15 +45,21 @@ function disconnect(port) {
 function adaptChildProcess(port, options, link) {
     link.on('message', function (message) { link.deliver(message); });
     link.on('exit', function (code, signal) { link.finish(exitError(code, signal)); });
-    link.on('error', function (error) { link.finish(error); });
-    link.on('disconnect', function () {
+    // A dying child shows first as a disconnect, or as a write that fails
+    // (EPIPE); either waits a moment for the exit, the better cause.
+    function awaitExit(cause) {
         if (port.exitCode !== null || port.signalCode !== null) {
             link.finish(exitError(port.exitCode, port.signalCode));
             return;
         }
-        link.later(DISCONNECT_THEN_EXIT_MS, function () {
-            link.finish(new Error('child process disconnected'));
-        });
+        link.later(DISCONNECT_THEN_EXIT_MS, function () { link.finish(cause); });
+    }
+    link.on('error', function (error) {
+        if (error && BROKEN_CHANNEL.indexOf(error.code) !== -1) awaitExit(error);
+        else link.finish(error);
+    });
+    link.on('disconnect', function () {
+        awaitExit(new Error('child process disconnected'));
     });
     if (!port.connected) {
         queueMicrotask(function () {
