@@ -42,7 +42,7 @@ use tokio::sync::Notify;
 
 use super::decode::{Decoded, Decoder};
 use super::direct::Direct;
-use super::link::{self, Ending};
+use super::ending::{self, Ending};
 
 /// Who reads the socket (`ReadShare::reader`).
 pub(crate) const UNCLAIMED: u8 = 0;
@@ -91,7 +91,7 @@ impl ReadShare {
     pub(crate) fn take_end(&self) -> Option<Ending> {
         let end = self.end.lock().take();
         if end.is_none() && self.finished.load(Ordering::SeqCst) {
-            return Some(Ending::Done(link::lost("the host stopped reading")));
+            return Some(Ending::Done(ending::lost("the host stopped reading")));
         }
         end
     }
@@ -110,7 +110,7 @@ impl ReadShare {
 
     /// The host could not read (no descriptor): the connection ends.
     pub(crate) fn abandon(&self, what: &str) {
-        self.set_end(Ending::Done(link::lost(what)));
+        self.set_end(Ending::Done(ending::lost(what)));
         self.finish();
     }
 
@@ -214,7 +214,7 @@ impl HostReader {
             match result {
                 Ok(0) => {
                     if !discarding {
-                        self.set_end(link::error_ending(&self.decoder.end()));
+                        self.set_end(ending::error_ending(&self.decoder.end()));
                     }
                     self.finish();
                 }
@@ -233,7 +233,7 @@ impl HostReader {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.set_end(Ending::Done(link::lost(&e.to_string())));
+                    self.set_end(Ending::Done(ending::lost(&e.to_string())));
                     self.finish();
                 }
             }
@@ -285,17 +285,17 @@ impl HostReader {
                 Ok(Decoded::Text(text)) if open => messages.push(text),
                 Ok(Decoded::Binary(bytes)) if open => match String::from_utf8(bytes) {
                     Ok(text) => messages.push(text),
-                    Err(_) => self.set_end(link::not_utf8()),
+                    Err(_) => self.set_end(ending::not_utf8()),
                 },
                 Ok(Decoded::Ping(payload)) if open => self.writer.pong(payload),
                 Ok(Decoded::Close(frame)) => {
-                    self.set_end(link::peer_closed(frame));
+                    self.set_end(ending::peer_closed(frame));
                     self.finish();
                     break;
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    let ending = link::error_ending(&error);
+                    let ending = ending::error_ending(&error);
                     let fatal = matches!(ending, Ending::Done(_));
                     self.set_end(ending);
                     if fatal {

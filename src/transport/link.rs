@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 use tokio::time::{sleep_until, Instant};
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+use tokio_tungstenite::tungstenite::error::Error as WsError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
@@ -16,6 +16,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::decode::Decoder;
 use super::direct::{Direct, Socket};
+use super::ending::{error_ending, failure, lost, not_utf8, peer_closed, Ending};
 use super::host_read::{self, HostReader, ReadShare};
 use super::{Closed, ClosedBy, Config};
 
@@ -387,17 +388,6 @@ where
     }
 }
 
-/// How the loop ended and what is left to do with the socket.
-pub(crate) enum Ending {
-    /// The socket is finished (peer closed, or reset): drop it.
-    Done(Closed),
-    /// We end it: send this close frame, then wait for the peer's.
-    Close(Closed, u16, String),
-    /// The stream is no longer readable as frames (a limit was hit mid-frame):
-    /// send the close frame, then discard raw bytes until the peer hangs up.
-    Abort(Closed, u16, String),
-}
-
 /// `host`: set on plain TCP, whose socket the host may read (`host_read`);
 /// the driver then never reads it while the connection is open.
 async fn drive<S>(
@@ -728,65 +718,6 @@ fn receive(frame: Result<Message, WsError>, inbox: &Inbox) -> Option<Ending> {
         Err(error) => return Some(error_ending(&error)),
     }
     None
-}
-
-/// A binary frame that is not text: closes with 1007.
-pub(crate) fn not_utf8() -> Ending {
-    let message = "refused a binary frame that is not valid UTF-8 (messages are JSON text)";
-    Ending::Close(
-        Closed::new(ClosedBy::Error, 1007, message),
-        1007,
-        "binary frame is not UTF-8".into(),
-    )
-}
-
-/// The peer's close frame, with its code and reason if it gave a code.
-pub(crate) fn peer_closed(frame: Option<(u16, String)>) -> Ending {
-    let (code, reason) = frame.unwrap_or((1005, String::new()));
-    let message = if reason.is_empty() {
-        format!("WebSocket closed by the peer with code {code}")
-    } else {
-        format!("WebSocket closed by the peer with code {code}: {reason}")
-    };
-    Ending::Done(Closed::new(ClosedBy::Peer, code, message))
-}
-
-/// A read error: a message over the limit closes with 1009 (the stream is
-/// no longer readable as frames); anything else ends the connection.
-pub(crate) fn error_ending(error: &WsError) -> Ending {
-    if let WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) = error {
-        let message =
-            format!("refused a message of {size} bytes: larger than maxMessageSize ({max_size})");
-        return Ending::Abort(
-            Closed::new(ClosedBy::Error, 1009, message),
-            1009,
-            "message too big".into(),
-        );
-    }
-    Ending::Done(failure(error))
-}
-
-pub(crate) fn lost(what: &str) -> Closed {
-    Closed::new(
-        ClosedBy::Error,
-        1006,
-        format!("WebSocket connection lost: {what}"),
-    )
-}
-
-fn failure(error: &WsError) -> Closed {
-    match error {
-        WsError::ConnectionClosed | WsError::AlreadyClosed => lost("closed"),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            lost("reset without a closing handshake")
-        }
-        WsError::Io(io) => lost(&io.to_string()),
-        other => Closed::new(
-            ClosedBy::Error,
-            1002,
-            format!("WebSocket protocol error: {other}"),
-        ),
-    }
 }
 
 fn close_frame(code: u16, reason: &str) -> CloseFrame {

@@ -35,6 +35,7 @@
 mod client;
 mod decode;
 mod direct;
+mod ending;
 mod host_read;
 mod link;
 mod server;
