@@ -23,7 +23,11 @@ const { reach } = require("./guard");
  * @returns a Q promise for the operation's result; never throws.
  */
 function dispatchLocal(target, op, args, options) {
-  if (!Array.isArray(args)) return Q.reject(new TypeError("operation arguments must be an array"));
+  try {
+    checkArguments(args);
+  } catch (error) {
+    return Q.reject(error);
+  }
   if (options && options.guard === false) return Q(target).dispatch(op, args);
   return guardedDispatch(target, op, args);
 }
@@ -43,8 +47,13 @@ const NOT_PLAIN = Symbol("not plain");
 function dispatchPlain(target, op, args, options) {
   if (options && options.guard === false) return NOT_PLAIN;
   if (target instanceof FarReference || Q.isPromiseAlike(target)) return NOT_PLAIN;
-  if (!Array.isArray(args)) throw new TypeError("operation arguments must be an array");
+  checkArguments(args);
   return applyOperation(target, op, args);
+}
+
+/** Throws unless `args`, an operation's decoded arguments, is an array. */
+function checkArguments(args) {
+  if (!Array.isArray(args)) throw new TypeError("operation arguments must be an array");
 }
 
 function guardedDispatch(target, op, args) {
