@@ -1,6 +1,5 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 use std::cell::{RefCell, RefMut};
@@ -118,13 +117,13 @@ fn call_delivery(
     kind: u32,
     slot: u32,
     op: Op,
-    args: &RawValue,
+    args: &str,
     answer_to: Cow<'_, str>,
 ) -> BindingDelivery {
     BindingDelivery {
         slot,
         op: op as u32,
-        payload: Some(args.get().to_owned()),
+        payload: Some(args.to_owned()),
         answer_to: Some(answer_to.into_owned()),
         ..delivery(kind)
     }
@@ -229,12 +228,12 @@ impl BindingEngine {
             }) => call_delivery(6, slot, op, args, answer_to),
             Ok(Delivery::Resolve { slot, resolution }) => BindingDelivery {
                 slot,
-                payload: Some(resolution.get().to_owned()),
+                payload: Some(resolution.to_owned()),
                 ..delivery(1)
             },
             Ok(Delivery::Notify { slot, resolution }) => BindingDelivery {
                 slot,
-                payload: Some(resolution.get().to_owned()),
+                payload: Some(resolution.to_owned()),
                 ..delivery(2)
             },
             Ok(Delivery::Hello) => delivery(7),

@@ -213,7 +213,7 @@ fn receive_into(core: &mut EngineCore, text: &str, meta: &mut [u32]) -> Result<O
             owned_answer_to = call(
                 &mut core.inner,
                 text,
-                args.get(),
+                args,
                 answer_to,
                 keep.then_some(offered),
                 meta,
@@ -221,11 +221,11 @@ fn receive_into(core: &mut EngineCore, text: &str, meta: &mut [u32]) -> Result<O
             (kind, slot, op as u32)
         }
         Ok(Delivery::Resolve { slot, resolution }) => {
-            write_range(text, resolution.get(), &mut meta[PAYLOAD..]);
+            write_range(text, resolution, &mut meta[PAYLOAD..]);
             (1, slot, 0)
         }
         Ok(Delivery::Notify { slot, resolution }) => {
-            write_range(text, resolution.get(), &mut meta[PAYLOAD..]);
+            write_range(text, resolution, &mut meta[PAYLOAD..]);
             (2, slot, 0)
         }
         Ok(Delivery::Hello) => (7, 0, 0),

@@ -254,9 +254,19 @@ impl BindingWsConnection {
             let mut written = 0;
             // SAFETY: `buf` has `len + 1` bytes, as napi wants for the NUL.
             let status = unsafe {
-                sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), buf.len(), &mut written)
+                sys::napi_get_value_string_utf8(
+                    env,
+                    value,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    &mut written,
+                )
             };
-            if status == sys::Status::napi_ok { written } else { 0 }
+            if status == sys::Status::napi_ok {
+                written
+            } else {
+                0
+            }
         });
         Ok(())
     }

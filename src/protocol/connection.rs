@@ -1,7 +1,5 @@
 use std::borrow::Cow;
 
-use serde_json::value::RawValue;
-
 use super::error::ProtocolError;
 use super::extensions::{Negotiation, PendingReleases, RecentIds};
 use super::message::{self, Envelope, Limits, Revival};
@@ -56,7 +54,7 @@ pub enum Delivery<'a> {
     Call {
         slot: Slot,
         op: Op,
-        args: &'a RawValue,
+        args: &'a str,
         answer_to: Cow<'a, str>,
         keep: bool,
     },
@@ -67,21 +65,15 @@ pub enum Delivery<'a> {
     CallQuestion {
         slot: Slot,
         op: Op,
-        args: &'a RawValue,
+        args: &'a str,
         answer_to: Cow<'a, str>,
         keep: bool,
     },
     /// Settle the pending question in `slot` with the QSON `resolution`. The
     /// engine has already forgotten the question.
-    Resolve {
-        slot: Slot,
-        resolution: &'a RawValue,
-    },
+    Resolve { slot: Slot, resolution: &'a str },
     /// Report progress to the pending question in `slot`.
-    Notify {
-        slot: Slot,
-        resolution: &'a RawValue,
-    },
+    Notify { slot: Slot, resolution: &'a str },
     /// The peer's hello arrived: the agreed extensions are now known.
     Hello,
     /// The peer released ids of ours: the host frees these slots (exports

@@ -46,7 +46,7 @@ impl Host {
                 answer_to,
                 ..
             }) => {
-                let args: Vec<String> = serde_json::from_str(args.get()).unwrap();
+                let args: Vec<String> = serde_json::from_str(args).unwrap();
                 let value = self.values[&slot]
                     .get(&args[0])
                     .cloned()
@@ -55,7 +55,7 @@ impl Host {
             }
             Ok(Delivery::Call { answer_to, .. }) => vec![self.conn.answer(&answer_to, "null")],
             Ok(Delivery::Resolve { slot, resolution }) => {
-                self.settled.insert(slot, resolution.get().to_owned());
+                self.settled.insert(slot, resolution.to_owned());
                 vec![]
             }
             Ok(Delivery::Lost) => {

@@ -72,7 +72,7 @@ impl Host {
                 keep,
                 ..
             }) => {
-                let args: Vec<String> = serde_json::from_str(args.get()).unwrap();
+                let args: Vec<String> = serde_json::from_str(args).unwrap();
                 let value = self.values[&slot]
                     .get(&args[0])
                     .cloned()
@@ -92,7 +92,7 @@ impl Host {
                 vec![self.conn.answer(&answer_to, &resolution)]
             }
             Ok(Delivery::Resolve { slot, resolution }) => {
-                self.settled.insert(slot, resolution.get().to_owned());
+                self.settled.insert(slot, resolution.to_owned());
                 vec![]
             }
             Ok(Delivery::Released { slots }) => {

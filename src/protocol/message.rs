@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::canonical;
 use super::error::ProtocolError;
 
 /// A parsed incoming envelope, borrowing from the message text.
@@ -22,16 +23,18 @@ pub enum Envelope<'a> {
         to: Cow<'a, str>,
         from: Cow<'a, str>,
         op: Cow<'a, str>,
-        args: &'a RawValue,
+        /// JSON text, validated (an array).
+        args: &'a str,
         release: Option<Vec<(String, u64)>>,
     },
+    /// `resolution`: JSON text, validated.
     Resolve {
         to: Cow<'a, str>,
-        resolution: &'a RawValue,
+        resolution: &'a str,
     },
     Notify {
         to: Cow<'a, str>,
-        resolution: &'a RawValue,
+        resolution: &'a str,
     },
     /// A q-connection-rs peer announcing itself (see `docs/PROTOCOL-EXTENSIONS.md`).
     /// Names that are not strings are skipped; a 0.6.1 peer never sends this.
@@ -126,12 +129,24 @@ pub fn parse_scanned<'a>(
             limit: limits.max_message_bytes,
         });
     }
-    let revival = scan(text, limits.max_depth)?;
+    if let Some(parsed) = canonical::parse(text, limits.max_depth) {
+        return Ok(parsed);
+    }
+    parse_general(text, limits.max_depth)
+}
+
+/// [`parse_scanned`] for any layout (after the size check): the bracket
+/// scan, then serde. `canonical::parse` must agree with it wherever it answers.
+pub(super) fn parse_general(
+    text: &str,
+    max_depth: usize,
+) -> Result<(Envelope<'_>, Revival), ProtocolError> {
+    let revival = scan(text, max_depth)?;
     let envelope = parse_envelope(text)?;
     // A missing resolution stands for the {"%":"undefined"} form.
     let revival = match &envelope {
         Envelope::Resolve { resolution, .. } | Envelope::Notify { resolution, .. }
-            if std::ptr::eq(*resolution, UNDEFINED_RESOLUTION.as_ref()) =>
+            if std::ptr::eq(*resolution, UNDEFINED_RESOLUTION) =>
         {
             revival.max(Revival::ReviveForms)
         }
@@ -163,8 +178,8 @@ fn parse_envelope(text: &str) -> Result<Envelope<'_>, ProtocolError> {
     };
     match kind.as_ref() {
         "send" => {
-            let args = raw.args.ok_or(ProtocolError::MissingField("args"))?;
-            if !args.get().starts_with('[') {
+            let args = raw.args.ok_or(ProtocolError::MissingField("args"))?.get();
+            if !args.starts_with('[') {
                 return Err(ProtocolError::WrongType {
                     field: "args",
                     expected: "an array",
@@ -182,7 +197,7 @@ fn parse_envelope(text: &str) -> Result<Envelope<'_>, ProtocolError> {
             })
         }
         "resolve" | "notify" => {
-            let resolution = raw.resolution.unwrap_or(UNDEFINED_RESOLUTION.as_ref());
+            let resolution = raw.resolution.map_or(UNDEFINED_RESOLUTION, RawValue::get);
             let to = to()?;
             Ok(if kind == "resolve" {
                 Envelope::Resolve { to, resolution }
@@ -299,9 +314,8 @@ fn push_decimal(out: &mut String, mut n: u64) {
 }
 
 /// A missing `resolution` decodes as `undefined` in 0.6.1 (`decode(undefined)`).
-static UNDEFINED_RESOLUTION: std::sync::LazyLock<Box<RawValue>> = std::sync::LazyLock::new(|| {
-    RawValue::from_string(r#"{"%":"undefined"}"#.to_owned()).expect("a valid JSON literal")
-});
+/// A `static`, not a `const`: its one address tells it from a payload.
+static UNDEFINED_RESOLUTION: &str = r#"{"%":"undefined"}"#;
 
 fn string_field<'a>(
     value: &'a RawValue,
@@ -509,7 +523,7 @@ mod tests {
                 release,
             } => {
                 assert_eq!((to.as_ref(), from.as_ref(), op.as_ref()), ("", "F", "post"));
-                assert_eq!(args.get(), r#"["x",[1]]"#);
+                assert_eq!(args, r#"["x",[1]]"#);
                 assert!(release.is_none());
             }
             other => panic!("{other:?}"),
@@ -524,13 +538,13 @@ mod tests {
         ));
         match parse_ok(r#"{"type":"resolve","to":"A","resolution":null}"#) {
             Envelope::Resolve { resolution, .. } => {
-                assert_eq!(resolution.get(), "null", "null is a value, not absence")
+                assert_eq!(resolution, "null", "null is a value, not absence")
             }
             other => panic!("{other:?}"),
         }
         match parse_ok(r#"{"type":"resolve","to":"A"}"#) {
             Envelope::Resolve { resolution, .. } => {
-                assert_eq!(resolution.get(), r#"{"%":"undefined"}"#)
+                assert_eq!(resolution, r#"{"%":"undefined"}"#)
             }
             other => panic!("{other:?}"),
         }
@@ -589,10 +603,9 @@ mod tests {
             r#"{"type":"send","to":"","from":"F","op":"get","args":[],"release":{"A":1}}"#
         );
         match parse_ok(&text) {
-            Envelope::Send { release, args, .. } => assert_eq!(
-                (release, args.get()),
-                (Some(vec![("A".to_owned(), 1)]), "[]")
-            ),
+            Envelope::Send { release, args, .. } => {
+                assert_eq!((release, args), (Some(vec![("A".to_owned(), 1)]), "[]"))
+            }
             other => panic!("{other:?}"),
         }
         let err = parse(

@@ -51,7 +51,7 @@ const TEMPLATES: [&str; 8] = [
 
 /// Text edits that keep the string valid UTF-8 (they work on chars).
 #[derive(Debug, Clone)]
-enum Edit {
+pub(super) enum Edit {
     Delete(usize),
     Insert(usize, char),
     Replace(usize, char),
@@ -60,7 +60,7 @@ enum Edit {
     Splice(usize, &'static str),
 }
 
-fn edit() -> impl Strategy<Value = Edit> {
+pub(super) fn edit() -> impl Strategy<Value = Edit> {
     let interesting = prop::sample::select(vec![
         '{',
         '}',
@@ -101,7 +101,7 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
-fn apply(text: &str, edits: &[Edit]) -> String {
+pub(super) fn apply(text: &str, edits: &[Edit]) -> String {
     let mut chars: Vec<char> = text.chars().collect();
     for edit in edits {
         let len = chars.len().max(1);
@@ -132,7 +132,7 @@ fn apply(text: &str, edits: &[Edit]) -> String {
 }
 
 /// A valid envelope, mutated by up to 8 edits; or, one time in five, any text.
-fn hostile_text() -> impl Strategy<Value = String> {
+pub(super) fn hostile_text() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => (prop::sample::select(TEMPLATES.to_vec()), prop::collection::vec(edit(), 0..8))
             .prop_map(|(template, edits)| apply(template, &edits)),
@@ -140,7 +140,7 @@ fn hostile_text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn json_value() -> impl Strategy<Value = serde_json::Value> {
+pub(super) fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::from),
@@ -182,7 +182,7 @@ proptest! {
         match message::parse(&text, &Limits::default()) {
             Ok(Envelope::Send { to: t, from: f, op: o, args: a, .. }) => {
                 prop_assert_eq!((t.as_ref(), f.as_ref(), o.as_ref()), (to.as_str(), from.as_str(), op.as_str()));
-                prop_assert_eq!(a.get(), args_json.as_str());
+                prop_assert_eq!(a, args_json.as_str());
             }
             other => prop_assert!(false, "{other:?}"),
         }
@@ -191,7 +191,7 @@ proptest! {
         match message::parse(&text, &Limits::default()) {
             Ok(Envelope::Resolve { to: t, resolution: r }) => {
                 prop_assert_eq!(t.as_ref(), to.as_str());
-                prop_assert_eq!(r.get(), resolution_json.as_str());
+                prop_assert_eq!(r, resolution_json.as_str());
             }
             other => prop_assert!(false, "{other:?}"),
         }
