@@ -14,11 +14,11 @@
 //! `release` messages). Every other name (richer values, identity, batching)
 //! is carried and compared here but acted on by the host.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use super::connection::Connection;
 use super::message;
-use crate::tables::Slot;
+use crate::tables::{IdMap, IdSet, Slot};
 
 /// The version written in our hello. A peer's version is recorded, not
 /// enforced: extensions are matched by name.
@@ -115,7 +115,7 @@ impl Negotiation {
 #[derive(Debug, Default)]
 pub struct RecentIds {
     order: VecDeque<String>,
-    members: HashSet<String>,
+    members: IdSet,
 }
 
 impl RecentIds {
@@ -143,7 +143,7 @@ impl RecentIds {
 /// Releases waiting to be sent, merged by id.
 #[derive(Debug, Default)]
 pub struct PendingReleases {
-    counts: HashMap<String, u64>,
+    counts: IdMap<u64>,
 }
 
 impl PendingReleases {

@@ -1,7 +1,8 @@
-use std::collections::HashMap;
 use std::num::NonZeroUsize;
 
 use lru::LruCache;
+
+use super::IdMap;
 
 /// A host-side slot number. The host (JS) owns slots and the values in them;
 /// the engine only remembers which id leads to which slot.
@@ -47,8 +48,8 @@ impl Local {
 /// while the peer was releasing it survives.
 pub struct Locals {
     exports: LruCache<String, Export>,
-    questions: HashMap<String, Slot>,
-    answers: HashMap<String, Slot>,
+    questions: IdMap<Slot>,
+    answers: IdMap<Slot>,
     evicted: Vec<Slot>,
 }
 
@@ -67,8 +68,8 @@ impl Locals {
         };
         Locals {
             exports,
-            questions: HashMap::new(),
-            answers: HashMap::new(),
+            questions: IdMap::default(),
+            answers: IdMap::default(),
             evicted: Vec::new(),
         }
     }
