@@ -35,13 +35,19 @@ registerExtension(BATCH);
 /**
  * Replaces `channel.send` (and wraps `channel.close`, which flushes first)
  * so that, once `negotiation.peerHas("batch")`, texts sent in one tick are
- * queued and sent as one message from a microtask. Order is kept: a text
- * sent unbatched flushes the queue before it.
+ * sent as one message from a microtask. Except the first: a text sent
+ * while nothing is queued and nothing went out since the last incoming
+ * message (`newTurn()`, which the receiving side calls for each) goes out
+ * at once. A sequential call, or the answer to one, is then never delayed
+ * by a microtask (~1,000 instructions each way, callgrind), and a burst
+ * still costs two messages, the first and the batch. Order is kept: a text
+ * sent unbatched flushes the queue before it, and only an empty queue is
+ * overtaken. Returns `{ newTurn }`.
  */
 function batchOutbound(channel, negotiation) {
   // A stream port frames messages by newline and turns a newline inside a
   // message into a space, so a batch would arrive as one unparsable line.
-  if (channel.kind === "stream") return;
+  if (channel.kind === "stream") return { newTurn() {} };
   const send = channel.send;
   const close = channel.close;
   let queue = [];
@@ -49,6 +55,7 @@ function batchOutbound(channel, negotiation) {
   let scheduled = false;
   // Agreement never changes once made, so it is looked up until true only.
   let agreed = false;
+  let sentThisTurn = false;
 
   // From the microtask: a throw stays an uncaught exception, as it was
   // from queueMicrotask, not a rejection of the reaction's promise.
@@ -79,6 +86,11 @@ function batchOutbound(channel, negotiation) {
       send.call(channel, text);
       return;
     }
+    if (!sentThisTurn && queue.length === 0) {
+      sentThisTurn = true;
+      send.call(channel, text);
+      return;
+    }
     if (length + text.length > MAX_BATCH && queue.length) flush();
     queue.push(text);
     length += text.length + 1;
@@ -91,6 +103,11 @@ function batchOutbound(channel, negotiation) {
     if (queue.length) flush();
     return close.call(channel, reason);
   };
+  return {
+    newTurn() {
+      sentThisTurn = false;
+    },
+  };
 }
 
 /**
@@ -98,9 +115,11 @@ function batchOutbound(channel, negotiation) {
  * while `isOpen()`; anything else passes through unchanged. Batches are
  * understood whether or not we offered the extension (receiving is always
  * understood), and 0.6.1 never sends a text starting with a newline.
+ * `newTurn()` is called first for each port message.
  */
-function splitBatches(receive, isOpen) {
+function splitBatches(receive, isOpen, newTurn) {
   return function receiveBatch(data) {
+    newTurn();
     if (typeof data !== "string" || data.charCodeAt(0) !== NEWLINE) {
       receive(data);
       return;

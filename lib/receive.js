@@ -16,10 +16,9 @@ const binding = require("../binding.js");
 // crossing when it can: see there.
 
 const KIND = 0, SLOT = 1, OP = 2, PAYLOAD = 3, ANSWER_TO = 5, ANSWERED = 7, KEEP = 8, REPLACED = 9;
-const RELEASED_COUNT = 10, RELEASED_SLOTS = 11;
+const REVIVAL = 10, RELEASED_COUNT = 11, RELEASED_SLOTS = 12;
 const ABSENT = 0xffffffff;
 const REFUSED = 5;
-const LARGE_PAYLOAD = 4096; // UTF-16 units
 // Room for the slots freed by the releases one call carries (a peer sends
 // those queued since its last call: usually one, the last answer's).
 const RELEASED_ROOM = 32;
@@ -63,10 +62,8 @@ function makeReceive(engine, release = () => {}, keeper = NO_KEEPER) {
       slot: meta[SLOT],
       op: meta[OP],
       payload,
-      // For a large payload, what the engine's scan learnt for the decoder
-      // (lib/qson.js decodeText); a small one is searched in JS, cheaper
-      // than one more napi call.
-      revival: payload !== undefined && payload.length > LARGE_PAYLOAD ? engine.payloadRevival : undefined,
+      // What the engine's parse learnt for the decoder (lib/qson.js decodeText).
+      revival: payload !== undefined ? meta[REVIVAL] : undefined,
       answerTo:
         escapedAnswerTo != null
           ? escapedAnswerTo

@@ -38,11 +38,14 @@ const KEEP: usize = 8;
 /// Out, with `KEEP`: the slot `keepAnswer` would have returned (the peer
 /// used an answer id twice; the host frees it), else `ABSENT`.
 const REPLACED: usize = 9;
+/// Out (when `meta` has room for it): the payload's `Revival` (what
+/// `payloadRevival` answers), so the host needs no search of its own.
+const REVIVAL: usize = 10;
 /// How many slots a `send` freed with the releases it carried (when `meta`
 /// has room for this index); the slots follow from `RELEASED_SLOTS`, or,
 /// when they do not fit, this holds `ABSENT` and `takeReleased()` has them.
-const RELEASED_COUNT: usize = 10;
-const RELEASED_SLOTS: usize = 11;
+const RELEASED_COUNT: usize = 11;
+const RELEASED_SLOTS: usize = 12;
 /// Written as a start for a range that is absent.
 const ABSENT: u32 = u32::MAX;
 
@@ -54,8 +57,9 @@ impl BindingEngine {
     /// `text`, `ABSENT` (0xFFFFFFFF) as the start of a range not given.
     /// From index 7 on (when `meta` is longer): in, the answers the host
     /// wrote itself (`ANSWERED`); in and out, the slot for keeping a call's
-    /// answer (`KEEP`, `REPLACED`); out, the count of slots freed by
-    /// releases the message carried, then those slots (`RELEASED_COUNT`).
+    /// answer (`KEEP`, `REPLACED`); out, the payload's revival (`REVIVAL`),
+    /// the count of slots freed by releases the message carried, then
+    /// those slots (`RELEASED_COUNT`).
     /// Returns the asker's id only when it is not a verbatim range of `text`
     /// (it was written with JSON escapes). Kind 5 (refused): call
     /// `takeRefusal()` for the refusal, as `receive` would have returned it.
@@ -243,6 +247,9 @@ fn receive_into(core: &mut EngineCore, text: &str, meta: &mut [u32]) -> Result<O
     meta[KIND] = kind;
     meta[SLOT] = slot;
     meta[OP] = op;
+    if meta.len() > REVIVAL {
+        meta[REVIVAL] = core.inner.last_revival() as u32;
+    }
     let released = core.inner.released_with_call();
     if meta.len() > RELEASED_COUNT && released.len() <= meta.len() - RELEASED_SLOTS {
         meta[RELEASED_COUNT] = released.len() as u32;
