@@ -134,12 +134,17 @@ function open(port, local, options) {
     onerror: (error) => report(error, error.code), // EORIGIN, ETOOLARGE
   };
   const channel = adaptPort(port, portOptions, {
-    message: splitBatches(tracer ? tracer.inbound(receive) : receive, () => !closedError, () => outbound.newTurn()),
+    message: splitBatches(tracer ? tracer.inbound(receive) : receive, () => !closedError, newTurn),
     closed: closeWith,
   });
   // lib/batch.js; the tracer sees single envelopes. No message arrives
   // before this runs (ports deliver from a later task).
   const outbound = batchOutbound(channel, negotiation);
+  // Called for each port message, before its envelopes are received.
+  function newTurn() {
+    outbound.newTurn();
+    session.newTurn();
+  }
   if (tracer) tracer.outbound(channel);
   // The hello goes before anything else, so the peer can rely on it
   // preceding every other message of ours (lib/extensions/index.js).
