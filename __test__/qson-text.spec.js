@@ -93,6 +93,29 @@ test('encodeText writes what encode then JSON.stringify write', (t) => {
         'nesting at 3': [[['x']]],
         'nesting at 4': [[[['x']]]]
     };
+    // The shape of a call's arguments, [name, [a, b]], which has a path of
+    // its own (smallArrayIsData), and its near misses.
+    const inner = [1, 2];
+    const selfish = ['a'];
+    selfish.push(selfish);
+    const innerWithToJSON = [1];
+    innerWithToJSON.toJSON = () => 'replaced';
+    Object.assign(cases, {
+        'call arguments': ['add', [1, 2]],
+        'call arguments, no inner array': ['get', 'x', 3, true, null],
+        'call arguments, empty': [],
+        'the same inner array twice': [inner, inner],
+        'two inner arrays': [[1], [2]],
+        'an array holding itself': selfish,
+        'an inner array with an object': ['m', [{ a: 1 }]],
+        'an inner array with a hole': ['m', [1, , 2]], // eslint-disable-line no-sparse-arrays
+        'an inner array with -0': ['m', [0, -0]],
+        'an inner array with NaN': ['m', [NaN]],
+        'an inner array with undefined': ['m', [undefined]],
+        'an inner array with a toJSON': ['m', innerWithToJSON],
+        'an inner Array subclass': ['m', List.from([1])],
+        'an inner array with a marker string': ['m', ['$', '@']]
+    });
     for (const c of '@!%$/\\"\n') {
         cases[`a key with ${JSON.stringify(c)}`] = { ['k' + c + 'k' + c]: 1, plain: 'v' + c };
         cases[`a value with ${JSON.stringify(c)}`] = { plain: c + 'x' + c, k: { v: c } };
