@@ -119,3 +119,19 @@ fn gives_up_where_serde_would_differ() {
     );
     assert!(message::parse(&nested, &Limits::default()).is_ok());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_AGREE))]
+
+    #[test]
+    fn first_special_finds_the_first_quote_backslash_or_control(
+        bytes in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..=0xff], 0..40),
+        plain in 0usize..40,
+    ) {
+        // Mostly plain bytes first, so the special one lands anywhere in a word.
+        let mut text = vec![b'a'; plain];
+        text.extend(bytes);
+        let expected = text.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        prop_assert_eq!(canonical::first_special(&text), expected);
+    }
+}

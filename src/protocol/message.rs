@@ -406,7 +406,7 @@ fn scan(text: &str, max_depth: usize) -> Result<Revival, ProtocolError> {
 pub fn push_json_string(out: &mut String, text: &str) {
     // Ids and op names need no escapes; copying them straight saves a
     // temporary String per field (three per `send`).
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if canonical::first_special(text.as_bytes()).is_none() {
         out.push('"');
         out.push_str(text);
         out.push('"');
