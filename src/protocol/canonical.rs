@@ -155,54 +155,43 @@ impl<'a> Reader<'a> {
         Some(&self.text[start..end])
     }
 
-    fn open(&mut self) -> Option<()> {
-        self.depth_left = self.depth_left.checked_sub(1)?;
-        self.at += 1;
-        self.skip_whitespace();
-        Some(())
-    }
-
     fn array(&mut self) -> Option<()> {
-        self.open()?;
-        if self.eat(b"]") {
-            self.depth_left += 1;
-            return Some(());
-        }
-        loop {
-            self.value()?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b']' => break,
-                _ => return None,
-            }
-        }
-        self.at += 1;
-        self.depth_left += 1;
-        Some(())
+        self.members(b']', |reader| reader.value().map(drop))
     }
 
     fn object(&mut self) -> Option<()> {
-        self.open()?;
-        if self.eat(b"}") {
-            self.depth_left += 1;
-            return Some(());
-        }
-        loop {
-            self.expect(b"\"")?;
-            self.string()?;
-            self.skip_whitespace();
-            self.expect(b":")?;
-            self.value()?;
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.skip_whitespace();
+        self.members(b'}', |reader| {
+            reader.expect(b"\"")?;
+            reader.string()?;
+            reader.skip_whitespace();
+            reader.expect(b":")?;
+            reader.value().map(drop)
+        })
+    }
+
+    /// The rest of an array or object whose opening bracket is at `at`:
+    /// `member` reads one element (or `"key": value`) at a time, the members
+    /// separated by commas, up to `close`.
+    fn members(&mut self, close: u8, member: fn(&mut Self) -> Option<()>) -> Option<()> {
+        self.depth_left = self.depth_left.checked_sub(1)?;
+        self.at += 1;
+        self.skip_whitespace();
+        if !self.eat(&[close]) {
+            loop {
+                member(self)?;
+                match self.peek()? {
+                    b',' => {
+                        self.at += 1;
+                        self.skip_whitespace();
+                    }
+                    byte if byte == close => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return None,
                 }
-                b'}' => break,
-                _ => return None,
             }
         }
-        self.at += 1;
         self.depth_left += 1;
         Some(())
     }
