@@ -47,7 +47,9 @@ test('fresh rs<->rs: a chain sent before any round trip is pipelined once the he
     t.is(answersBeforeLastSend(link.timeline), 0);
     const firstArrival = link.timeline.filter((e) => e.dir === 'ba' && e.phase === 'arrive')[0];
     t.is(types([firstArrival.text])[0], 'hello');
-    t.deepEqual(types(link.log.ba), ['hello', 'resolve', 'resolve', 'resolve', 'resolve', 'resolve']);
+    // B's hello, then its reply to A's hello (saying it heard it), then the answers.
+    t.deepEqual(types(link.log.ba), ['hello', 'hello', 'resolve', 'resolve', 'resolve', 'resolve', 'resolve']);
+    t.deepEqual(envelopes(link.log.ba).slice(0, 2).map((hello) => hello.heard), [undefined, true]);
     link.close(new Error('done'));
 });
 

@@ -147,7 +147,8 @@ function open(port, local, options) {
   }
   if (tracer) tracer.outbound(channel);
   // The hello goes before anything else, so the peer can rely on it
-  // preceding every other message of ours (lib/extensions/index.js).
+  // preceding every other message of ours (lib/extensions/index.js); the
+  // engine gives it once (later, the reply to the peer's: case HELLO).
   const hello = engine.hello();
   if (hello) channel.send(hello);
 
@@ -285,10 +286,18 @@ function open(port, local, options) {
         }
         report(new Error("message to an id this side does not have"), "ELOST");
         return;
-      case HELLO:
+      case HELLO: {
+        // The peer's first hello: unless it said it heard ours, ours goes
+        // again as a reply, at once and so before anything that follows
+        // from this hello (held messages that session.heard() sends), so
+        // a peer that lost our first hello agrees before it gets an answer
+        // we keep for it (src/protocol/extensions.rs, Connection::hello).
+        const reply = engine.hello();
+        if (reply) channel.send(reply);
         negotiation.onHello();
         session.heard();
         return;
+      }
       case RELEASED:
         session.released();
         return;

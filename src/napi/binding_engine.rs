@@ -26,8 +26,9 @@ pub struct BindingEngineOptions {
 /// What JS must do with one incoming message (see `Delivery` in the core).
 /// `kind`: 0 call, 1 resolve, 2 notify, 3 lost, 4 ignored, 5 refused,
 /// 6 call to one of our pending questions (see `Delivery::CallQuestion`),
-/// 7 the peer's hello, 8 released (the slots to free: `takeReleased()`;
-/// a call that carried releases leaves its freed slots there too).
+/// 7 the peer's first hello (transmit `hello()` now, if any), 8 released
+/// (the slots to free: `takeReleased()`; a call that carried releases
+/// leaves its freed slots there too).
 /// A call from a pipelining peer (once `agreedExtensions()` has "pipeline")
 /// must also be kept with `keepAnswer`.
 #[napi(object)]
@@ -339,7 +340,9 @@ impl BindingEngine {
         Ok(std::mem::take(&mut self.core()?.released))
     }
 
-    /// The hello envelope to transmit before anything else; none when no
+    /// The hello envelope to transmit now, each at most once: at open (before
+    /// anything else), and right after a delivery of kind 7 (the peer's
+    /// hello) our reply saying `heard`; none otherwise, and always when no
     /// extension is offered.
     #[napi(catch_unwind)]
     pub fn hello(&self) -> Result<Option<String>> {

@@ -74,7 +74,9 @@ pub enum Delivery<'a> {
     Resolve { slot: Slot, resolution: &'a str },
     /// Report progress to the pending question in `slot`.
     Notify { slot: Slot, resolution: &'a str },
-    /// The peer's hello arrived: the agreed extensions are now known.
+    /// The peer's first hello arrived: the agreed extensions are now known.
+    /// The host transmits [`Connection::hello`] (our reply) if any, before
+    /// anything else it sends because of it.
     Hello,
     /// The peer released ids of ours: the host frees these slots (exports
     /// whose count reached zero; answers, which it stops answering if they
@@ -146,7 +148,8 @@ pub struct Options {
 /// the host rejects; every later `ask` fails with [`ProtocolError::Closed`].
 ///
 /// With extensions (see `extensions.rs`): the host transmits
-/// [`Connection::hello`] first of all; after a `Call` with `keep` it calls
+/// [`Connection::hello`] first of all, and again at once after a `Hello`
+/// delivery; after a `Call` with `keep` it calls
 /// [`Connection::keep_answer`]; it frees the slots of a `Released`; and once
 /// per turn it transmits [`Connection::take_release`] when
 /// [`Connection::has_pending_release`] (after a `Resolve`, a
@@ -300,15 +303,12 @@ impl Connection {
                     None => self.lose(),
                 }
             }
-            // Only the first hello counts; a repeated one is ignored.
-            Envelope::Hello { .. } if self.negotiation.peer_version().is_some() => self.ignore(),
+            // Only the first hello counts (extensions.rs).
             Envelope::Hello {
                 version,
                 extensions,
-            } => {
-                self.on_hello(version, extensions);
-                Delivery::Hello
-            }
+                heard,
+            } => self.on_hello(version, extensions, heard),
             // Only a peer that negotiated release or pipelining may release;
             // from anyone else it is an unknown message, as for 0.6.1.
             Envelope::Release { ids } => match self.apply_release(&ids) {
@@ -364,7 +364,7 @@ impl Connection {
         Delivery::Lost
     }
 
-    fn ignore(&mut self) -> Delivery<'static> {
+    pub(super) fn ignore(&mut self) -> Delivery<'static> {
         self.stats.ignored += 1;
         Delivery::Ignored
     }

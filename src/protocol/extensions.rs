@@ -9,6 +9,12 @@
 //! received it. A 0.6.1 peer ignores the hello (an unknown type) and never
 //! sends one, so with it the plain protocol is spoken for ever.
 //!
+//! A hello can be lost (a port that drops what arrives before its listener
+//! is attached), which would make agreement one-sided. So the first hello
+//! of the peer that does not say `heard` is answered, once, by our hello
+//! again with `"heard":true` (see [`Connection::hello`] for why that keeps
+//! agreement in step where it matters).
+//!
 //! The core acts on two extensions itself: [`PIPELINE`] (keep answers under
 //! the asker's id until it releases them) and [`RELEASE`] (export counts and
 //! `release` messages). Every other name (richer values, identity, batching)
@@ -16,7 +22,7 @@
 
 use std::collections::VecDeque;
 
-use super::connection::Connection;
+use super::connection::{Connection, Delivery};
 use super::message;
 use crate::tables::{IdMap, IdSet, Slot};
 
@@ -42,6 +48,35 @@ pub struct Negotiation {
     peer: Option<PeerHello>,
     pipeline: bool,
     release: bool,
+    /// Our hello waiting to be transmitted ([`Negotiation::take_hello`]).
+    outgoing: Outgoing,
+    /// The peer's reply to our hello may still come (its first hello did
+    /// not say `heard`): one more hello saying `heard` is expected, not
+    /// counted as ignored.
+    reply_expected: bool,
+}
+
+/// Which of our hellos is to be transmitted next.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Outgoing {
+    #[default]
+    Nothing,
+    /// The first, at open.
+    First,
+    /// The reply to the peer's first hello, saying `heard`.
+    Reply,
+}
+
+/// What a hello from the peer is to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PeerHelloKind {
+    /// Its first hello: it decides what is agreed.
+    First,
+    /// Its reply to our hello, expected once after a first hello without
+    /// `heard`: changes nothing, and is not counted as ignored.
+    Reply,
+    /// Any other hello: ignored (and counted).
+    Repeated,
 }
 
 #[derive(Debug)]
@@ -53,22 +88,38 @@ struct PeerHello {
 impl Negotiation {
     pub fn new(offered: Vec<String>) -> Self {
         Negotiation {
+            outgoing: if offered.is_empty() {
+                Outgoing::Nothing
+            } else {
+                Outgoing::First
+            },
             offered,
             ..Negotiation::default()
         }
     }
 
-    /// Our hello, or `None` when we offer nothing (then no hello is sent and
-    /// the wire is exactly 0.6.1's).
-    pub fn hello(&self) -> Option<String> {
-        (!self.offered.is_empty()).then(|| message::hello(VERSION, &self.offered))
+    /// Our hello to transmit now, once: the first at open, then the reply
+    /// after the peer's first hello if that did not say `heard`; `None`
+    /// otherwise, and always when we offer nothing (then no hello is ever
+    /// sent and the wire is exactly 0.6.1's).
+    fn take_hello(&mut self) -> Option<String> {
+        let heard = match std::mem::take(&mut self.outgoing) {
+            Outgoing::Nothing => return None,
+            Outgoing::First => false,
+            Outgoing::Reply => true,
+        };
+        Some(message::hello(VERSION, &self.offered, heard))
     }
 
     /// Records the peer's hello. Only the first counts: extensions never
     /// switch off or change once on.
-    fn on_hello(&mut self, version: u64, extensions: Vec<String>) {
+    fn on_hello(&mut self, version: u64, extensions: Vec<String>, heard: bool) -> PeerHelloKind {
         if self.peer.is_some() {
-            return;
+            if heard && self.reply_expected {
+                self.reply_expected = false;
+                return PeerHelloKind::Reply;
+            }
+            return PeerHelloKind::Repeated;
         }
         self.peer = Some(PeerHello {
             version,
@@ -76,6 +127,14 @@ impl Negotiation {
         });
         self.pipeline = self.peer_has(PIPELINE);
         self.release = self.peer_has(RELEASE);
+        if !self.offered.is_empty() && !heard {
+            // The peer may not have our hello (lost, or still crossing):
+            // it gets it again, saying we heard it. A first hello that
+            // says `heard` is itself such a reply, so ours arrived.
+            self.outgoing = Outgoing::Reply;
+            self.reply_expected = true;
+        }
+        PeerHelloKind::First
     }
 
     /// True when both sides announced `name` (so false before the peer's
@@ -184,17 +243,45 @@ impl PendingReleases {
 }
 
 impl Connection {
-    /// The hello to transmit before anything else, if we offer extensions.
-    pub fn hello(&self) -> Option<String> {
-        self.negotiation.hello()
+    /// The hello to transmit now, if any, each at most once: at open our
+    /// first hello (before anything else), and after a [`Delivery::Hello`]
+    /// whose hello did not say `heard`, our reply saying it (transmitted at
+    /// once, before anything the host sends because of that hello). `None`
+    /// otherwise, and always when we offer nothing.
+    ///
+    /// Why the reply keeps agreement in step: a side keeps answers for the
+    /// peer (`pipeline`) and counts exports the peer will release
+    /// (`release`) from the moment it has the peer's hello, and it sends
+    /// its reply at that same moment. On the ordered port the reply thus
+    /// precedes every `resolve` of a kept answer and every export sent
+    /// under the agreement, so the peer agrees (on our first hello, or at
+    /// the latest on the reply) before any of them arrives, and releases
+    /// them all (the asker releases on a `resolve` when it agrees at that
+    /// time). Our first hello lost no longer matters; the peer's lost is
+    /// the residual case: we agree only on its reply, so a question it
+    /// asked before hearing us was not kept (docs/PROTOCOL-EXTENSIONS.md,
+    /// "A lost hello").
+    pub fn hello(&mut self) -> Option<String> {
+        self.negotiation.take_hello()
     }
 
     pub fn negotiation(&self) -> &Negotiation {
         &self.negotiation
     }
 
-    pub(super) fn on_hello(&mut self, version: u64, extensions: Vec<String>) {
-        self.negotiation.on_hello(version, extensions);
+    /// The peer's hello: the first decides what is agreed, the reply to ours
+    /// changes nothing, any other is ignored.
+    pub(super) fn on_hello(
+        &mut self,
+        version: u64,
+        extensions: Vec<String>,
+        heard: bool,
+    ) -> Delivery<'static> {
+        match self.negotiation.on_hello(version, extensions, heard) {
+            PeerHelloKind::First => Delivery::Hello,
+            PeerHelloKind::Reply => Delivery::Ignored,
+            PeerHelloKind::Repeated => self.ignore(),
+        }
     }
 
     /// Keeps the host's response to the peer's question `id` in `slot` (after

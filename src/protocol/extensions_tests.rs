@@ -23,7 +23,7 @@ struct Host {
 
 impl Host {
     fn new(root: Value, extensions: &[&str]) -> (Host, Option<String>) {
-        let conn = Connection::new(Options {
+        let mut conn = Connection::new(Options {
             extensions: extensions.iter().map(|s| s.to_string()).collect(),
             ..Options::default()
         });
@@ -99,6 +99,8 @@ impl Host {
                 self.freed.extend(slots);
                 vec![]
             }
+            // Our reply to the peer's first hello, if it needs one.
+            Ok(Delivery::Hello) => self.conn.hello().into_iter().collect(),
             Ok(_) => vec![],
             Err(refusal) => refusal.reply.into_iter().collect(),
         }
@@ -113,8 +115,17 @@ impl Host {
 /// Delivers in rounds: each round carries everything in flight one way, as
 /// a link with a fixed delay does. Returns (rounds, messages delivered).
 fn pump(a: &mut Host, b: &mut Host, to_b: Vec<String>) -> (usize, usize) {
+    pump_both(a, b, to_b, Vec::new())
+}
+
+/// [`pump`] with messages in flight both ways (B's are delivered second).
+fn pump_both(
+    a: &mut Host,
+    b: &mut Host,
+    mut to_b: Vec<String>,
+    mut to_a: Vec<String>,
+) -> (usize, usize) {
     let (mut rounds, mut delivered) = (0, 0);
-    let (mut to_a, mut to_b) = (Vec::new(), to_b);
     while !to_a.is_empty() || !to_b.is_empty() {
         if !to_b.is_empty() {
             rounds += 1;
@@ -139,12 +150,13 @@ fn pump(a: &mut Host, b: &mut Host, to_b: Vec<String>) -> (usize, usize) {
 fn pair(a_ext: &[&str], b_ext: &[&str], b_root: Value) -> (Host, Host) {
     let (mut a, hello_a) = Host::new(Value::Null, a_ext);
     let (mut b, hello_b) = Host::new(b_root, b_ext);
-    if let Some(hello) = hello_a {
-        b.handle(&hello);
-    }
-    if let Some(hello) = hello_b {
-        a.handle(&hello);
-    }
+    // The first hellos cross, then the replies.
+    pump_both(
+        &mut a,
+        &mut b,
+        hello_a.into_iter().collect(),
+        hello_b.into_iter().collect(),
+    );
     (a, b)
 }
 
@@ -316,4 +328,121 @@ fn sends_to_a_released_answer_are_lost() {
     pump(&mut a, &mut b, vec![envelope]);
     let late = message::send(&id, "LATE", "get", r#"["next"]"#);
     assert!(matches!(b.conn.receive(&late), Ok(Delivery::Lost)));
+}
+
+/// `calls` sequential calls from `a` to `b`'s root member `n`, each carried
+/// to the end; returns the most answers `b` kept at once meanwhile.
+fn sequential_calls(a: &mut Host, b: &mut Host, calls: usize) -> usize {
+    let mut most = 0;
+    for _ in 0..calls {
+        let (slot, _, envelope) = a.ask("", "n");
+        pump(a, b, vec![envelope]);
+        assert_eq!(a.settled.remove(&slot).as_deref(), Some("1"));
+        most = most.max(b.conn.answer_count());
+    }
+    most
+}
+
+const REPLY_TAIL: &str = r#"],"heard":true}"#;
+
+#[test]
+fn crossing_hellos_are_each_answered_once_and_the_replies_not_counted_ignored() {
+    let (mut a, hello_a) = Host::new(Value::Null, &[PIPELINE, RELEASE]);
+    let (mut b, hello_b) = Host::new(json!({"n": 1}), &[PIPELINE]);
+    let reply_b = b.handle(&hello_a.unwrap());
+    let reply_a = a.handle(&hello_b.unwrap());
+    assert_eq!(
+        reply_a,
+        [r#"{"type":"hello","version":1,"extensions":["pipeline","release"],"heard":true}"#]
+    );
+    assert_eq!(
+        reply_b,
+        [r#"{"type":"hello","version":1,"extensions":["pipeline"],"heard":true}"#]
+    );
+    assert!(b.handle(&reply_a[0]).is_empty(), "a reply is not replied to");
+    assert!(a.handle(&reply_b[0]).is_empty());
+    assert_eq!((a.conn.hello(), b.conn.hello()), (None, None), "once");
+    assert_eq!((a.conn.stats().ignored, b.conn.stats().ignored), (0, 0));
+    assert_eq!(a.conn.negotiation().agreed(), [PIPELINE]);
+    assert_eq!(b.conn.negotiation().agreed(), [PIPELINE]);
+    assert!(sequential_calls(&mut a, &mut b, 100) <= 1);
+    assert_eq!(b.conn.answer_count(), 0, "every kept answer released");
+}
+
+#[test]
+fn the_answering_sides_hello_lost_its_reply_agrees_and_every_answer_is_released() {
+    // The `ws` case: the client (A) attached its listener after the
+    // server's (B's) hello had come and gone.
+    let (mut a, hello_a) = Host::new(Value::Null, &[PIPELINE, RELEASE]);
+    let (mut b, _lost) = Host::new(json!({"n": 1}), &[PIPELINE, RELEASE]);
+    // B hears A, keeps A's answers from now on and replies; A's first
+    // hello from B is that reply, which needs no reply.
+    let (_, delivered) = pump(&mut a, &mut b, hello_a.into_iter().collect());
+    assert_eq!(delivered, 2);
+    assert!(a.conn.negotiation().pipeline() && b.conn.negotiation().pipeline());
+    assert_eq!((a.conn.stats().ignored, b.conn.stats().ignored), (0, 0));
+    // Past max_pending_calls (10,000): before the reply existed, B refused
+    // every call from the 10,001st on.
+    assert!(sequential_calls(&mut a, &mut b, 12_000) <= 1);
+    assert_eq!(b.conn.stats().calls_refused, 0);
+    assert_eq!(b.conn.answer_count(), 0);
+    assert_eq!(b.conn.stats().releases_in, 12_000);
+}
+
+#[test]
+fn without_the_reply_the_side_that_heard_keeps_answers_that_are_never_released() {
+    // What the reply repairs (an old peer, or a reply dropped): B agrees,
+    // A never hears a hello, so nothing B keeps is ever released.
+    let (mut a, hello_a) = Host::new(Value::Null, &[PIPELINE]);
+    let (mut b, _lost) = Host::new(json!({"n": 1}), &[PIPELINE]);
+    let reply = b.handle(&hello_a.unwrap());
+    assert!(reply[0].ends_with(REPLY_TAIL), "dropped here");
+    assert_eq!(sequential_calls(&mut a, &mut b, 100), 100);
+    assert_eq!(b.conn.stats().releases_in, 0);
+}
+
+#[test]
+fn the_asking_sides_hello_lost_its_reply_agrees_and_every_answer_is_released() {
+    // B attached late and lost A's first hello; B's own reached A.
+    let (mut a, _lost) = Host::new(json!({"n": 1}), &[PIPELINE]);
+    let (mut b, hello_b) = Host::new(json!({"n": 1}), &[PIPELINE]);
+    let (_, delivered) = pump(&mut b, &mut a, hello_b.into_iter().collect());
+    assert_eq!(delivered, 2, "A's reply, not replied to");
+    assert!(a.conn.negotiation().pipeline() && b.conn.negotiation().pipeline());
+    assert!(sequential_calls(&mut a, &mut b, 3_000) <= 1);
+    assert!(sequential_calls(&mut b, &mut a, 3_000) <= 1);
+    assert_eq!((a.conn.answer_count(), b.conn.answer_count()), (0, 0));
+    assert_eq!((a.conn.stats().ignored, b.conn.stats().ignored), (0, 0));
+}
+
+#[test]
+fn only_the_one_expected_reply_escapes_the_ignored_count() {
+    let first = message::hello(1, &[PIPELINE.into()], false);
+    let reply = message::hello(1, &[PIPELINE.into()], true);
+    // A first hello that says heard: ours arrived, so no reply, and no
+    // further hello is expected.
+    let (mut b, _) = Host::new(Value::Null, &[PIPELINE]);
+    assert!(b.handle(&reply).is_empty());
+    assert!(b.conn.negotiation().pipeline());
+    assert!(b.handle(&reply).is_empty());
+    assert_eq!(b.conn.stats().ignored, 1);
+    // A first hello without: one reply; the peer's reply is expected once;
+    // a third hello, saying heard or not, is ignored and never replied to.
+    let (mut c, _) = Host::new(Value::Null, &[PIPELINE]);
+    assert_eq!(c.handle(&first).len(), 1);
+    assert!(c.handle(&reply).is_empty());
+    assert_eq!(c.conn.stats().ignored, 0);
+    assert!(c.handle(&reply).is_empty());
+    assert!(c.handle(&first).is_empty());
+    assert_eq!(c.conn.stats().ignored, 2);
+    assert_eq!(c.conn.hello(), None);
+    // A `heard` that is not `true` is absent: that hello is replied to.
+    let odd = r#"{"type":"hello","version":1,"extensions":["pipeline"],"heard":"true"}"#;
+    let (mut d, _) = Host::new(Value::Null, &[PIPELINE]);
+    assert!(d.handle(odd)[0].ends_with(REPLY_TAIL));
+    // Offering nothing: no hello ever, not even a reply (0.6.1's wire).
+    let (mut plain, none) = Host::new(Value::Null, &[]);
+    assert!(none.is_none());
+    assert!(plain.handle(&first).is_empty());
+    assert_eq!(plain.conn.hello(), None);
 }

@@ -38,9 +38,12 @@ pub enum Envelope<'a> {
     },
     /// A q-connection-rs peer announcing itself (see `docs/PROTOCOL-EXTENSIONS.md`).
     /// Names that are not strings are skipped; a 0.6.1 peer never sends this.
+    /// `heard`: the sender had received our hello (its reply to ours); a
+    /// missing or non-boolean field reads as false.
     Hello {
         version: u64,
         extensions: Vec<String>,
+        heard: bool,
     },
     /// The peer gives up ids of ours: `count` receptions of an export, or an
     /// answer it no longer needs (count 1). Only negotiated peers send it.
@@ -68,6 +71,8 @@ struct RawEnvelope<'a> {
     version: Option<&'a RawValue>,
     #[serde(borrow, default)]
     extensions: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    heard: Option<&'a RawValue>,
     #[serde(borrow, default)]
     ids: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -205,7 +210,7 @@ fn parse_envelope(text: &str) -> Result<Envelope<'_>, ProtocolError> {
                 Envelope::Notify { to, resolution }
             })
         }
-        "hello" => parse_hello(raw.version, raw.extensions),
+        "hello" => parse_hello(raw.version, raw.extensions, raw.heard),
         "release" => parse_release(raw.ids),
         _ => Ok(Envelope::Unknown),
     }
@@ -214,6 +219,7 @@ fn parse_envelope(text: &str) -> Result<Envelope<'_>, ProtocolError> {
 fn parse_hello<'a>(
     version: Option<&RawValue>,
     extensions: Option<&RawValue>,
+    heard: Option<&RawValue>,
 ) -> Result<Envelope<'a>, ProtocolError> {
     // Without a whole-number version and an array of names this is not our
     // hello (another protocol's, or a probe): an unknown message, ignored.
@@ -231,9 +237,12 @@ fn parse_hello<'a>(
         })
         .take(MAX_EXTENSIONS)
         .collect();
+    // Lenient like the rest of the hello: anything but `true` is absent.
+    let heard = heard.is_some_and(|v| v.get() == "true");
     Ok(Envelope::Hello {
         version,
         extensions,
+        heard,
     })
 }
 
@@ -262,8 +271,9 @@ fn release_ids(ids: &RawValue, field: &'static str) -> Result<Vec<(String, u64)>
     Ok(out)
 }
 
-/// `{"type":"hello","version":…,"extensions":[…]}`.
-pub fn hello(version: u64, extensions: &[String]) -> String {
+/// `{"type":"hello","version":…,"extensions":[…]}`, with `,"heard":true`
+/// last when `heard` (the reply to the peer's hello).
+pub fn hello(version: u64, extensions: &[String], heard: bool) -> String {
     let mut out = format!(r#"{{"type":"hello","version":{version},"extensions":["#);
     for (i, name) in extensions.iter().enumerate() {
         if i > 0 {
@@ -271,7 +281,7 @@ pub fn hello(version: u64, extensions: &[String]) -> String {
         }
         push_json_string(&mut out, name);
     }
-    out.push_str("]}");
+    out.push_str(if heard { r#"],"heard":true}"# } else { "]}" });
     out
 }
 
@@ -554,7 +564,7 @@ mod tests {
 
     #[test]
     fn hello_and_release_round_trip_and_reject_bad_fields() {
-        let text = hello(1, &["pipeline".into(), "values".into()]);
+        let text = hello(1, &["pipeline".into(), "values".into()], false);
         assert_eq!(
             text,
             r#"{"type":"hello","version":1,"extensions":["pipeline","values"]}"#
@@ -563,13 +573,32 @@ mod tests {
             Envelope::Hello {
                 version,
                 extensions,
+                heard,
             } => {
                 assert_eq!(
-                    (version, extensions),
-                    (1, vec!["pipeline".to_owned(), "values".to_owned()])
+                    (version, extensions, heard),
+                    (1, vec!["pipeline".to_owned(), "values".to_owned()], false)
                 )
             }
             other => panic!("{other:?}"),
+        }
+        let reply = hello(1, &["pipeline".into()], true);
+        assert_eq!(
+            reply,
+            r#"{"type":"hello","version":1,"extensions":["pipeline"],"heard":true}"#
+        );
+        assert!(matches!(parse_ok(&reply), Envelope::Hello { heard: true, .. }));
+        assert!(matches!(
+            parse_ok(r#"{ "heard" : true , "type":"hello","version":1,"extensions":[] }"#),
+            Envelope::Hello { heard: true, .. }
+        ));
+        // A `heard` that is not a boolean true reads as absent; the hello stands.
+        for odd in [r#"false"#, r#""true""#, "1", "null", "[true]", r#"{"a":true}"#] {
+            let text = format!(r#"{{"type":"hello","version":1,"extensions":[],"heard":{odd}}}"#);
+            assert!(
+                matches!(parse_ok(&text), Envelope::Hello { heard: false, .. }),
+                "{text}"
+            );
         }
         match parse_ok(r#"{"type":"hello","version":2,"extensions":["a",5,null,"b"]}"#) {
             Envelope::Hello { extensions, .. } => assert_eq!(extensions, ["a", "b"]),
