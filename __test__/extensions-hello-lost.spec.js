@@ -69,6 +69,9 @@ test('ws: a client opened after its socket\'s open event missed the server\'s he
     await checkReleased(t, client, far);
 });
 
+/** The hellos in a log of posted texts, parsed. */
+const hellos = (list) => envelopes(list).filter((envelope) => envelope.type === 'hello');
+
 /**
  * A MessageChannel whose `dropping` end never delivers its first message
  * (its hello); `sent` logs what each end posted, the dropped one included.
@@ -95,7 +98,6 @@ test('MessageChannel: the answering side\'s hello dropped; the client agrees on 
     await checkReleased(t, client, server);
     // The server replied once (its first hello lost); the client, whose
     // first hello from the server said heard, did not reply.
-    const hellos = (list) => envelopes(list).filter((envelope) => envelope.type === 'hello');
     t.deepEqual(hellos(sent.port2).map((hello) => hello.heard), [undefined, true]);
     t.deepEqual(hellos(sent.port1).map((hello) => hello.heard), [undefined]);
 });
@@ -111,7 +113,6 @@ test('MessageChannel: the asking side\'s hello dropped; the server agrees on the
     await until(() => server.peerHas('pipeline'));
     t.true(await sequentialAdds(client.remote, 2000));
     await checkReleased(t, client, server);
-    const hellos = (list) => envelopes(list).filter((envelope) => envelope.type === 'hello');
     t.deepEqual(hellos(sent.port1).map((hello) => hello.heard), [undefined, true]);
     t.deepEqual(hellos(sent.port2).map((hello) => hello.heard), [undefined]);
 });
