@@ -165,7 +165,8 @@ pub struct Connection {
     pub(super) negotiation: Negotiation,
     pub(super) releases: PendingReleases,
     pub(super) cancelled: RecentIds,
-    pub(super) last_question: Option<String>,
+    /// Empty before the first `ask`; reused, not reallocated, by each.
+    pub(super) last_question: String,
     /// See [`Connection::released_with_call`].
     pub(super) released_with_call: Vec<Slot>,
     /// See [`Connection::last_revival`].
@@ -193,7 +194,7 @@ impl Connection {
             negotiation: Negotiation::new(options.extensions),
             releases: PendingReleases::default(),
             cancelled: RecentIds::default(),
-            last_question: None,
+            last_question: String::new(),
             released_with_call: Vec::new(),
             revival: Revival::default(),
         }
@@ -277,20 +278,18 @@ impl Connection {
             }
             Envelope::Resolve { to, resolution } => {
                 self.stats.resolves_in += 1;
-                match self.locals.lookup(&to) {
-                    Some(Local::Question(_)) => {
-                        let slot = self
-                            .locals
-                            .remove_question(&to)
-                            .expect("looked up just now");
+                // Taken at once (one lookup), its id moved into the release.
+                match self.locals.take_question(&to) {
+                    Some((id, slot)) => {
                         if self.negotiation.pipeline() {
                             // The peer kept its answer for our pipelined sends;
                             // all of them precede this release on the wire.
-                            self.releases.add(&to, 1);
+                            self.releases.add_owned(id, 1);
                         }
                         Delivery::Resolve { slot, resolution }
                     }
-                    Some(Local::Export(_) | Local::Answer(_)) => self.ignore(),
+                    // An export or an answer of ours: it cannot settle.
+                    None if self.locals.lookup(&to).is_some() => self.ignore(),
                     None if self.cancelled.take(&to) => self.ignore(),
                     None => self.lose(),
                 }
@@ -396,7 +395,8 @@ impl Connection {
             }
             None => message::send(to, &from, op.name(), args_json),
         };
-        self.last_question = Some(from.clone());
+        self.last_question.clear();
+        self.last_question.push_str(&from);
         self.locals.insert_question(from, slot);
         self.stats.sends_out += 1;
         Ok(envelope)

@@ -207,7 +207,12 @@ pub struct PendingReleases {
 
 impl PendingReleases {
     pub fn add(&mut self, id: &str, count: u64) {
-        *self.counts.entry(id.to_owned()).or_insert(0) += count;
+        self.add_owned(id.to_owned(), count);
+    }
+
+    /// [`PendingReleases::add`] with an id the caller no longer needs.
+    pub fn add_owned(&mut self, id: String, count: u64) {
+        *self.counts.entry(id).or_insert(0) += count;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -362,7 +367,7 @@ impl Connection {
     /// The id of the question made by the last [`Connection::ask`] (the
     /// host addresses a pipelined send, or a cancellation, by it).
     pub fn last_question(&self) -> Option<&str> {
-        self.last_question.as_deref()
+        (!self.last_question.is_empty()).then_some(self.last_question.as_str())
     }
 
     pub fn answer_count(&self) -> usize {

@@ -359,7 +359,10 @@ fn crossing_hellos_are_each_answered_once_and_the_replies_not_counted_ignored() 
         reply_b,
         [r#"{"type":"hello","version":1,"extensions":["pipeline"],"heard":true}"#]
     );
-    assert!(b.handle(&reply_a[0]).is_empty(), "a reply is not replied to");
+    assert!(
+        b.handle(&reply_a[0]).is_empty(),
+        "a reply is not replied to"
+    );
     assert!(a.handle(&reply_b[0]).is_empty());
     assert_eq!((a.conn.hello(), b.conn.hello()), (None, None), "once");
     assert_eq!((a.conn.stats().ignored, b.conn.stats().ignored), (0, 0));

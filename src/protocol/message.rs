@@ -587,13 +587,23 @@ mod tests {
             reply,
             r#"{"type":"hello","version":1,"extensions":["pipeline"],"heard":true}"#
         );
-        assert!(matches!(parse_ok(&reply), Envelope::Hello { heard: true, .. }));
+        assert!(matches!(
+            parse_ok(&reply),
+            Envelope::Hello { heard: true, .. }
+        ));
         assert!(matches!(
             parse_ok(r#"{ "heard" : true , "type":"hello","version":1,"extensions":[] }"#),
             Envelope::Hello { heard: true, .. }
         ));
         // A `heard` that is not a boolean true reads as absent; the hello stands.
-        for odd in [r#"false"#, r#""true""#, "1", "null", "[true]", r#"{"a":true}"#] {
+        for odd in [
+            r#"false"#,
+            r#""true""#,
+            "1",
+            "null",
+            "[true]",
+            r#"{"a":true}"#,
+        ] {
             let text = format!(r#"{{"type":"hello","version":1,"extensions":[],"heard":{odd}}}"#);
             assert!(
                 matches!(parse_ok(&text), Envelope::Hello { heard: false, .. }),

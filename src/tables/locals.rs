@@ -156,6 +156,11 @@ impl Locals {
         self.questions.remove(id)
     }
 
+    /// [`Locals::remove_question`], also giving back the id.
+    pub fn take_question(&mut self, id: &str) -> Option<(String, Slot)> {
+        self.questions.remove_entry(id)
+    }
+
     /// Drops an export on the host's request (reference release).
     pub fn remove_export(&mut self, id: &str) -> Option<Slot> {
         self.exports.pop(id).map(|export| export.slot)
