@@ -4,7 +4,7 @@
 //! the envelope's own tokens, and ids and op names without escapes.
 //!
 //! Contract: [`parse`] either returns exactly what the general parser
-//! ([`super::message::parse_scanned`]) would return for the same text, or
+//! ([`super::message::parse_general`]) would return for the same text, or
 //! `None`, and then the general parser decides (so every error, and every
 //! unusual but valid layout, is its business). To keep that promise this
 //! reader is never more lenient than serde_json: it gives up on anything it
