@@ -115,13 +115,7 @@ impl<'a> Reader<'a> {
         }
         self.at = start + length + 1;
         // The rule `scan` applies to every string of the message.
-        if length == 1 {
-            match rest[0] {
-                b'$' => self.revival = Revival::DecodeAll,
-                b'%' | b'!' | b'@' => self.revival = self.revival.max(Revival::ReviveForms),
-                _ => {}
-            }
-        }
+        self.revival = self.revival.with_string(&rest[..length]);
         // Quotes and control bytes are ASCII, so `start..` and `at - 1` are
         // character boundaries of the text.
         Some(&self.text[start..self.at - 1])

@@ -364,6 +364,19 @@ pub enum Revival {
     DecodeAll = 2,
 }
 
+impl Revival {
+    /// The rule for one string of the message (a key or a value), given
+    /// the bytes between its quotes: exactly `$` may be a path, exactly
+    /// `%`, `!` or `@` a form. The scan below and `canonical.rs` both use it.
+    pub(super) fn with_string(self, content: &[u8]) -> Revival {
+        match content {
+            [b'$'] => Revival::DecodeAll,
+            [b'%' | b'!' | b'@'] => self.max(Revival::ReviveForms),
+            _ => self,
+        }
+    }
+}
+
 /// One pass over the text, before the JSON parser sees it: bracket nesting
 /// outside strings (counted without recursion, refused past `max_depth`)
 /// and the [`Revival`] the payload needs. Inside strings only `"` and `\`
@@ -391,11 +404,7 @@ fn scan(text: &str, max_depth: usize) -> Result<Revival, ProtocolError> {
                     break; // at the closing quote, or past the end (the parser reports it)
                 }
                 if i == start + 1 {
-                    match bytes[start] {
-                        b'$' => revival = Revival::DecodeAll,
-                        b'%' | b'!' | b'@' => revival = revival.max(Revival::ReviveForms),
-                        _ => {}
-                    }
+                    revival = revival.with_string(&bytes[start..i]);
                 }
             }
             b'[' | b'{' => {
